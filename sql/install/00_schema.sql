@@ -1,0 +1,71 @@
+-- Tenancy, roles and settings shared by every other part of the schema.
+
+-- The four roles are cluster-wide; create them only where they are missing so
+-- that the extension can be installed in several databases.
+DO $roles$
+DECLARE
+	r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['stellapolicy_reader', 'stellapolicy_author',
+							 'stellapolicy_operator', 'stellapolicy_admin']
+	LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+			EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+END
+$roles$;
+
+-- Authors and operators read what readers read; the admin holds them all.
+GRANT stellapolicy_reader TO stellapolicy_author;
+GRANT stellapolicy_reader TO stellapolicy_operator;
+GRANT stellapolicy_author, stellapolicy_operator TO stellapolicy_admin;
+
+GRANT USAGE ON SCHEMA @extschema@ TO stellapolicy_reader;
+
+-- Which roles may act for which tenant.  The grantee 'public' opens a tenant
+-- to every role; the extension opens the tenant 'default' that way at install,
+-- and an administrator may remove that row.
+CREATE TABLE @extschema@.tenant_access (
+	tenant		text NOT NULL CHECK (tenant <> '' AND length(tenant) <= 200),
+	grantee		name NOT NULL,
+	granted_by	name NOT NULL DEFAULT current_user,
+	granted_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (tenant, grantee)
+);
+INSERT INTO @extschema@.tenant_access (tenant, grantee) VALUES ('default', 'public');
+
+-- The current tenant: the setting stellapolicy.tenant, checked against
+-- tenant_access for the calling role.  Every row-level security policy and
+-- every ingestion function goes through it.
+CREATE FUNCTION @extschema@.current_tenant() RETURNS text
+	AS 'MODULE_PATHNAME', 'stellapolicy_current_tenant'
+	LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Change sequence: every insert into an input table takes the next number,
+-- so runs can record how far into the inputs they read (their cursors).
+CREATE SEQUENCE @extschema@.change_seq AS bigint;
+
+CREATE FUNCTION @extschema@.tenant_grant(tenant text, grantee name)
+	RETURNS void
+	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$
+	INSERT INTO @extschema@.tenant_access (tenant, grantee)
+	VALUES (tenant, grantee) ON CONFLICT DO NOTHING
+	$$;
+
+CREATE FUNCTION @extschema@.tenant_revoke(tenant text, grantee name)
+	RETURNS boolean
+	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH d AS (DELETE FROM @extschema@.tenant_access a
+			   WHERE a.tenant = tenant_revoke.tenant
+				 AND a.grantee = tenant_revoke.grantee RETURNING 1)
+	SELECT count(*) > 0 FROM d
+	$$;
+
+REVOKE ALL ON FUNCTION @extschema@.tenant_grant(text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.tenant_revoke(text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.tenant_grant(text, name) TO stellapolicy_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.tenant_revoke(text, name) TO stellapolicy_admin;
+GRANT SELECT ON @extschema@.tenant_access TO stellapolicy_admin;

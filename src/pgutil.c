@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgutil.c
+ *	  Small PostgreSQL helpers for the files that cannot include
+ *	  utils/builtins.h because they use jansson.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "pgutil.h"
+
+Datum
+sp_cstring_text(const char *s)
+{
+	return PointerGetDatum(cstring_to_text(s));
+}
+
+char *
+sp_text_cstring(Datum d)
+{
+	return TextDatumGetCString(d);
+}
+
+/* A text[] of n elements; NULL elements are allowed. */
+Datum
+sp_text_array(char **values, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		nulls[i] = (values[i] == NULL);
+		elems[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(values[i]);
+	}
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Does an ISO-8601 date-time end in Z or a numeric offset? */
+static bool
+has_zone(const char *s, size_t len)
+{
+	const char *t = strchr(s, 'T');
+	const char *p;
+
+	if (s[len - 1] == 'Z' || s[len - 1] == 'z')
+		return true;
+	if (t == NULL)
+		return true;			/* not ISO-8601 date-time; let the parser judge */
+	for (p = t; *p; p++)
+		if (*p == '+' || *p == '-')
+			return true;
+	return false;
+}
+
+/*
+ * Read s as a timestamp with time zone, the way timestamptz input does, but
+ * report failure instead of raising an error so that the caller can name the
+ * JSON path.  A value without a zone is taken as UTC, not as the session's
+ * zone, so that ingestion does not depend on the session.
+ */
+bool
+sp_parse_timestamptz(const char *s, TimestampTz *out)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	struct pg_tm tt,
+			   *tm = &tt;
+	fsec_t		fsec;
+	int			tz = 0;
+
+	size_t		len = strlen(s);
+	char		buf[MAXDATELEN + 16];
+
+	if (len == 0 || len >= MAXDATELEN)
+		return false;
+
+	/* No zone designator at the end of a date-time: read it as UTC. */
+	memcpy(buf, s, len + 1);
+	if (strchr(buf, 'T') == NULL && len == 10)
+		strcat(buf, "T00:00:00Z");	/* a bare date is midnight UTC */
+	else if (!has_zone(buf, len))
+		strcat(buf, "Z");
+	s = buf;
+
+	if (ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0)
+		return false;
+	if (DecodeDateTime(field, ftype, nf, &dtype, tm, &fsec, &tz) != 0)
+		return false;
+	if (dtype != DTK_DATE)
+		return false;
+	if (tm2timestamp(tm, fsec, &tz, out) != 0)
+		return false;
+	return true;
+}

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgutil.h
+ *	  PostgreSQL helpers usable from files that include jansson (and so
+ *	  cannot include utils/builtins.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SP_PGUTIL_H
+#define SP_PGUTIL_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+extern Datum sp_cstring_text(const char *s);
+extern char *sp_text_cstring(Datum d);
+extern Datum sp_text_array(char **values, int n);
+extern bool sp_parse_timestamptz(const char *s, TimestampTz *out);
+
+#endif							/* SP_PGUTIL_H */
