@@ -5,7 +5,10 @@ EXTVERSION	:= $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 MODULE_big	= stellapolicy
 
 # Plain-C core: no PostgreSQL headers, also linked into tools and tests.
-CORE_SRCS	= src/core/arena.c src/core/purl.c
+CORE_SRCS	= src/core/arena.c src/core/purl.c src/core/version.c \
+		  src/core/version_pep440.c src/core/version_maven.c \
+		  src/core/version_distro.c src/core/version_misc.c \
+		  src/core/osvrange.c src/core/ecosystem.c
 CORE_OBJS	= $(CORE_SRCS:.c=.o)
 
 # SQL-facing glue.
@@ -43,13 +46,14 @@ build/libspcore.a: $(CORE_SRCS) $(wildcard src/core/*.h)
 	@mkdir -p build/core
 	@set -e; for f in $(CORE_SRCS); do \
 	  $(CC) $(CORE_CFLAGS) -c $$f -o build/core/$$(basename $$f .c).o; done
-	ar rcs $@ build/core/*.o
+	rm -f $@
+	ar rcs $@ $(patsubst src/core/%.c,build/core/%.o,$(CORE_SRCS))
 
-UNIT_SRCS	= $(wildcard test/unit/test_*.c)
+UNIT_SRCS	= test/unit/test_purl.c test/unit/test_version.c test/unit/test_range.c
 UNIT_BINS	= $(patsubst test/unit/%.c,build/unit/%,$(UNIT_SRCS))
-TOOL_SRCS	= $(wildcard tools/*.c)
+TOOL_SRCS	= tools/spver.c
 TOOL_BINS	= $(patsubst tools/%.c,build/tools/%,$(TOOL_SRCS))
-BENCH_SRCS	= $(wildcard test/bench/*.c)
+BENCH_SRCS	= test/bench/bench_version.c
 BENCH_BINS	= $(patsubst test/bench/%.c,build/bench/%,$(BENCH_SRCS))
 
 build/unit/%: test/unit/%.c build/libspcore.a

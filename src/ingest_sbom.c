@@ -446,7 +446,7 @@ insert_components(const char *tenant, const char *sbom_id, int revision,
 						  "INSERT INTO stellapolicy.component (tenant, sbom_id, revision, ordinal, "
 						  "  parent_ordinal, bom_ref, purl, purl_type, namespace, name, version, "
 						  "  qualifiers, scope, licenses, is_subject, match_ecosystem, "
-						  "  match_package, match_release) "
+						  "  match_package, distro) "
 						  "SELECT $1, $2, $3, u.ord - 1, nullif(u.parent::int, -1), u.bom_ref, "
 						  "  u.purl, u.ptype, u.ns, u.name, u.version, u.quals::jsonb, u.scope, "
 						  "  ARRAY(SELECT jsonb_array_elements_text(u.lics::jsonb)), u.subj::boolean, "

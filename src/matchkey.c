@@ -6,149 +6,61 @@
  * A component matches an advisory entry when both give the same OSV
  * ecosystem and package name, and, for distributions, the same release.
  * Keys are stored at ingestion (component.match_*, advisory_affected.*) so
- * that matching is an index join.
+ * that matching is an index join.  The mapping itself lives in the core
+ * (ecosystem.c); this file adapts it to palloc'd strings.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "ecosystem.h"
 #include "matchkey.h"
 
-/* PEP 503: lower case, runs of -_. become one -. */
-static char *
-pep503(const char *name)
-{
-	char	   *out = palloc(strlen(name) + 1);
-	char	   *o = out;
-	const char *p;
-
-	for (p = name; *p; p++)
-	{
-		if (*p == '-' || *p == '_' || *p == '.')
-		{
-			if (o == out || o[-1] != '-')
-				*o++ = '-';
-		}
-		else
-			*o++ = pg_ascii_tolower((unsigned char) *p);
-	}
-	*o = '\0';
-	return out;
-}
-
-/* "10.2" -> "10" (Debian, Ubuntu keep major[.minor] as OSV does). */
-static char *
-release_prefix(const char *ver, int parts)
-{
-	const char *p = ver;
-	int			seen = 0;
-
-	if (*p == 'v')
-		p++;
-	ver = p;
-	for (; *p; p++)
-	{
-		if (*p == '.' && ++seen == parts)
-			break;
-		if (!(isdigit((unsigned char) *p) || *p == '.'))
-			break;
-	}
-	if (p == ver)
-		return NULL;
-	return pnstrdup(ver, p - ver);
-}
-
+/*
+ * Key of a component: its OSV ecosystem and package key from the core's
+ * ecosystem mapping, and the distro qualifier as written (release matching
+ * compares it with the advisory's ecosystem at match time).
+ */
 void
 sp_component_match_key(const char *type, const char *ns, const char *name,
 					   const char *distro, SpMatchKey *key)
 {
+	char		eco[64];
+	char		pkg[1024];
+
 	memset(key, 0, sizeof(*key));
 	if (type == NULL || name == NULL)
 		return;
-
-	if (strcmp(type, "npm") == 0)
-	{
-		key->ecosystem = "npm";
-		key->package = ns ? psprintf("%s/%s", ns, name) : pstrdup(name);
-	}
-	else if (strcmp(type, "pypi") == 0)
-	{
-		key->ecosystem = "PyPI";
-		key->package = pep503(name);
-	}
-	else if (strcmp(type, "maven") == 0)
-	{
-		key->ecosystem = "Maven";
-		key->package = ns ? psprintf("%s:%s", ns, name) : pstrdup(name);
-	}
-	else if (strcmp(type, "golang") == 0)
-	{
-		key->ecosystem = "Go";
-		key->package = ns ? psprintf("%s/%s", ns, name) : pstrdup(name);
-	}
-	else if (strcmp(type, "deb") == 0)
-	{
-		bool		ubuntu = (ns && strcmp(ns, "ubuntu") == 0) ||
-			(distro && strncmp(distro, "ubuntu", 6) == 0);
-		const char *d = distro ? strchr(distro, '-') : NULL;
-
-		key->ecosystem = ubuntu ? "Ubuntu" : "Debian";
-		key->package = pstrdup(name);
-		if (d != NULL)
-			key->release = release_prefix(d + 1, ubuntu ? 2 : 1);
-	}
-	else if (strcmp(type, "apk") == 0 || strcmp(type, "alpine") == 0)
-	{
-		const char *d = distro ? strrchr(distro, '-') : NULL;
-
-		key->ecosystem = "Alpine";
-		key->package = pstrdup(name);
-		if (distro != NULL)
-			key->release = release_prefix(d ? d + 1 : distro, 2);
-	}
-	else if (strcmp(type, "cargo") == 0)
-	{
-		key->ecosystem = "crates.io";
-		key->package = pstrdup(name);
-	}
-	else if (strcmp(type, "gem") == 0)
-	{
-		key->ecosystem = "RubyGems";
-		key->package = pstrdup(name);
-	}
-	else if (strcmp(type, "nuget") == 0)
-	{
-		key->ecosystem = "NuGet";
-		key->package = pstrdup(name);
-	}
-	else if (strcmp(type, "composer") == 0)
-	{
-		key->ecosystem = "Packagist";
-		key->package = ns ? psprintf("%s/%s", ns, name) : pstrdup(name);
-	}
-	else if (strcmp(type, "hex") == 0)
-	{
-		key->ecosystem = "Hex";
-		key->package = pstrdup(name);
-	}
-	else if (strcmp(type, "pub") == 0)
-	{
-		key->ecosystem = "Pub";
-		key->package = pstrdup(name);
-	}
+	if (sp_eco_from_purl(type, ns, distro, eco, sizeof(eco)) != 0)
+		return;
+	if (sp_eco_package_key(type, ns, name, pkg, sizeof(pkg)) != 0)
+		return;
+	key->ecosystem = pstrdup(eco);
+	key->package = pstrdup(pkg);
+	key->release = distro ? pstrdup(distro) : NULL;
 }
 
+/*
+ * Key of an OSV affected[].package: the base ecosystem and package key, and
+ * the release part of the ecosystem name ("Debian:7" gives "7",
+ * "Alpine:v3.18" gives "3.18"), kept for display and indexing.
+ */
 void
 sp_advisory_match_key(const char *ecosystem, const char *name, SpMatchKey *key)
 {
+	char		base[64];
+	char		pkg[1024];
 	const char *colon;
 
 	memset(key, 0, sizeof(*key));
 	if (ecosystem == NULL || name == NULL)
 		return;
+	if (sp_eco_osv_key(ecosystem, name, base, sizeof(base), pkg, sizeof(pkg)) != 0)
+		return;
+	key->ecosystem = pstrdup(base);
+	key->package = pstrdup(pkg);
 
 	colon = strchr(ecosystem, ':');
-	key->ecosystem = colon ? pnstrdup(ecosystem, colon - ecosystem) : pstrdup(ecosystem);
 	if (colon != NULL)
 	{
 		const char *rel = colon + 1;
@@ -158,5 +70,4 @@ sp_advisory_match_key(const char *ecosystem, const char *name, SpMatchKey *key)
 			rel++;
 		key->release = end ? pnstrdup(rel, end - rel) : pstrdup(rel);
 	}
-	key->package = strcmp(key->ecosystem, "PyPI") == 0 ? pep503(name) : pstrdup(name);
 }

@@ -88,7 +88,19 @@ sp_parse_timestamptz(const char *s, TimestampTz *out)
 	size_t		len = strlen(s);
 	char		buf[MAXDATELEN + 16];
 
-	if (len == 0 || len >= MAXDATELEN)
+	if (len < 10 || len >= MAXDATELEN)
+		return false;
+
+	/*
+	 * RFC 3339 only: YYYY-MM-DD first.  The server's parser would also take
+	 * words such as "now" or "yesterday", which read the clock.
+	 */
+	for (int i = 0; i < 10; i++)
+	{
+		if ((i == 4 || i == 7) ? s[i] != '-' : !isdigit((unsigned char) s[i]))
+			return false;
+	}
+	if (len > 10 && s[10] != 'T' && s[10] != 't' && s[10] != ' ')
 		return false;
 
 	/* No zone designator at the end of a date-time: read it as UTC. */

@@ -42,6 +42,7 @@ void		_PG_init(void);
 extern void sp_json_init(void);
 
 PG_FUNCTION_INFO_V1(stellapolicy_current_tenant);
+PG_FUNCTION_INFO_V1(stellapolicy_tenant_cache_reset);
 
 /*
  * A tenant name is free text, but not empty, not absurdly long and free of
@@ -186,4 +187,17 @@ Datum
 stellapolicy_current_tenant(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(sp_current_tenant()));
+}
+
+/*
+ * Trigger on tenant_access: forget the cached answer, so that a grant or
+ * revoke applies at once in this backend (others re-check at their next
+ * transaction).
+ */
+Datum
+stellapolicy_tenant_cache_reset(PG_FUNCTION_ARGS)
+{
+	tenant_cache_lxid = InvalidLocalTransactionId;
+	tenant_cache_name[0] = '\0';
+	return PointerGetDatum(NULL);
 }

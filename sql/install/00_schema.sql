@@ -42,6 +42,13 @@ CREATE FUNCTION @extschema@.current_tenant() RETURNS text
 	AS 'MODULE_PATHNAME', 'stellapolicy_current_tenant'
 	LANGUAGE C STABLE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.tenant_cache_reset() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'stellapolicy_tenant_cache_reset'
+	LANGUAGE C;
+CREATE TRIGGER tenant_access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON @extschema@.tenant_access
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tenant_cache_reset();
+
 -- Change sequence: every insert into an input table takes the next number,
 -- so runs can record how far into the inputs they read (their cursors).
 CREATE SEQUENCE @extschema@.change_seq AS bigint;

@@ -48,7 +48,7 @@ CREATE TABLE @extschema@.component (
 	is_subject		boolean NOT NULL DEFAULT false,
 	match_ecosystem text,				-- OSV ecosystem it matches, e.g. PyPI, Debian
 	match_package	text,				-- package name as OSV writes it
-	match_release	text,				-- distribution release, e.g. 10 for Debian:10
+	distro			text,				-- the purl's distro qualifier, e.g. debian-10.2
 	PRIMARY KEY (tenant, sbom_id, revision, ordinal),
 	FOREIGN KEY (tenant, sbom_id, revision)
 		REFERENCES @extschema@.sbom (tenant, sbom_id, revision)
@@ -196,14 +196,10 @@ $$;
 
 CREATE TRIGGER advisory_raw_append_only BEFORE UPDATE OR DELETE ON @extschema@.advisory_raw
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_change();
-CREATE TRIGGER advisory_raw_no_truncate BEFORE TRUNCATE ON @extschema@.advisory_raw
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_change();
 CREATE TRIGGER advisory_affected_append_only BEFORE UPDATE OR DELETE ON @extschema@.advisory_affected
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_change();
 CREATE TRIGGER vex_raw_append_only BEFORE UPDATE OR DELETE ON @extschema@.vex_raw
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_change();
-CREATE TRIGGER vex_raw_no_truncate BEFORE TRUNCATE ON @extschema@.vex_raw
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_change();
 CREATE TRIGGER vex_resolution_append_only BEFORE UPDATE OR DELETE ON @extschema@.vex_resolution
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_change();
 
@@ -232,3 +228,18 @@ CREATE TRIGGER sbom_guard BEFORE UPDATE OR DELETE ON @extschema@.sbom
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.sbom_guard();
 CREATE TRIGGER component_append_only BEFORE UPDATE OR DELETE ON @extschema@.component
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_change();
+
+-- TRUNCATE bypasses row triggers: refuse it on every table that keeps history.
+DO $trunc$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['sbom', 'component', 'advisory_raw',
+							 'advisory_affected', 'vex_raw', 'vex_resolution']
+	LOOP
+		EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON @extschema@.%I '
+					   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_change()',
+					   t || '_no_truncate', t);
+	END LOOP;
+END
+$trunc$;

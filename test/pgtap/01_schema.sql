@@ -1,0 +1,37 @@
+-- The shape every other part relies on: tenant columns, row-level security,
+-- pinned search paths, the version in one place.
+BEGIN;
+SELECT plan(9);
+
+SELECT has_schema('stellapolicy');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'stellapolicy'), '0.1.0', 'installed version is 0.1.0');
+
+SELECT is(ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE n.nspname = 'stellapolicy' AND c.relkind IN ('r', 'p')
+				  AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant')
+				ORDER BY 1), '{}'::text[], 'every table has a tenant column');
+
+SELECT is(ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE n.nspname = 'stellapolicy' AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity
+				  AND c.relname <> 'tenant_access'
+				ORDER BY 1), '{}'::text[], 'every tenant table has row-level security (tenant_access is admin-only)');
+
+SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+				WHERE n.nspname = 'stellapolicy' AND p.prosecdef
+				  AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
+				ORDER BY 1), '{}'::text[], 'every SECURITY DEFINER function pins its search_path');
+
+SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+				WHERE n.nspname = 'stellapolicy' AND p.prokind = 'f'
+				  AND has_function_privilege('public', p.oid, 'EXECUTE')
+				ORDER BY 1),
+		  ARRAY['stellapolicy.current_tenant()'],
+		  'PUBLIC may execute only the tenant lookup');
+
+SELECT has_index('stellapolicy', 'component', 'component_bom_idx', ARRAY['tenant', 'match_ecosystem', 'match_package', 'sbom_id'],
+	'the BOM index maps (ecosystem, package) to SBOMs');
+SELECT is(current_setting('stellapolicy.tenant'), 'default', 'the tenant setting defaults to default');
+SELECT is(current_setting('stellapolicy.max_document_size'), '64MB', 'documents up to 64MB by default');
+
+SELECT * FROM finish();
+ROLLBACK;
