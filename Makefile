@@ -23,7 +23,7 @@ REGRESS		= $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9]*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgtap
 
 PG_CONFIG	?= /usr/lib/postgresql/15/bin/pg_config
-PG_CPPFLAGS	= -Isrc -Isrc/core $(shell pkg-config --cflags jansson)
+PG_CPPFLAGS	= -Isrc -Isrc/core $(shell pkg-config --cflags jansson) -DSP_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS	= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK	= $(shell pkg-config --libs jansson) -lcrypto
 override with_llvm = no
@@ -80,3 +80,7 @@ src/core/%.o: src/core/%.c $(wildcard src/core/*.h)
 
 # Rebuild the SQL-facing objects when any header changes.
 $(PG_SRCS:.c=.o): $(wildcard src/*.h src/core/*.h)
+
+# META.json carries the control file's version (checked by test/scripts/lint.t).
+META.json: META.json.in $(EXTENSION).control
+	sed 's/@VERSION@/$(EXTVERSION)/g' $< > $@

@@ -19,7 +19,7 @@ SP_SOCK=$SP_BASE/sock
 SP_LOG=$SP_BASE/postgres.log
 SP_CORPUS=${SP_CORPUS:-$SP_ROOT/../shared/corpus}
 
-PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron
+PACKAGES="jq bc postgresql-15 postgresql-server-dev-15 postgresql-15-cron
 postgresql-15-pgtap libjansson-dev libssl-dev pkg-config make gcc
 libtap-parser-sourcehandler-pgtap-perl perl"
 

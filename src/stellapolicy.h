@@ -8,7 +8,8 @@
 #ifndef STELLAPOLICY_H
 #define STELLAPOLICY_H
 
-#define SP_ENGINE_VERSION	"stellapolicy/0.1.0"
+/* SP_VERSION comes from the control file, through the Makefile. */
+#define SP_ENGINE_VERSION	"stellapolicy/" SP_VERSION
 
 /* GUC variables (see stellapolicy.c for their meaning). */
 extern char *sp_tenant_setting;

@@ -17,7 +17,7 @@
 #ifndef SP_OSVRANGE_H
 #define SP_OSVRANGE_H
 
-#include <jansson.h>
+#include "spjson.h"
 
 #include "version.h"
 

@@ -15,7 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include <dirent.h>
-#include <jansson.h>
+#include "spjson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

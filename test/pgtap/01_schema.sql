@@ -4,7 +4,9 @@ BEGIN;
 SELECT plan(9);
 
 SELECT has_schema('stellapolicy');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'stellapolicy'), '0.1.0', 'installed version is 0.1.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'stellapolicy'),
+		  (SELECT default_version FROM pg_available_extensions WHERE name = 'stellapolicy'),
+		  'the installed version is the control file''s default_version');
 
 SELECT is(ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 				WHERE n.nspname = 'stellapolicy' AND c.relkind IN ('r', 'p')
