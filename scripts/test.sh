@@ -10,8 +10,13 @@
 #                                   optionally some of its files
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-EXTRA_PACKAGES="python3-packaging python3-rpm rpm maven default-jdk-headless
-nodejs npm libdpkg-perl dpkg-dev clang libclang-rt-14-dev"
+# The reference programs of the differential version test.  Node.js and a
+# JDK may already be there from outside Debian (a Debian npm would conflict
+# with such a Node.js): ask for them only when the command is missing.
+EXTRA_PACKAGES="python3-packaging python3-rpm rpm maven libdpkg-perl"
+command -v javac >/dev/null 2>&1 || EXTRA_PACKAGES="$EXTRA_PACKAGES default-jdk-headless"
+command -v node >/dev/null 2>&1 || EXTRA_PACKAGES="$EXTRA_PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 || EXTRA_PACKAGES="$EXTRA_PACKAGES npm"
 sp_install_packages "$EXTRA_PACKAGES"
 sp_build
 make -C "$SP_ROOT" -s core unit-bins tools >/dev/null
