@@ -75,6 +75,9 @@ extern char *sp_canonical_purl_at(const SpDocument *doc, const char *purl,
 								  char **qualifiers_json, char **distro,
 								  char **upstream);
 
+extern char *sp_purl_qualifier_value(const char *qualifiers_json,
+									 const char *key);
+
 /* Insert helper: run a prepared INSERT with the given values and nulls. */
 extern void sp_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls,
 						int expected);

@@ -375,3 +375,23 @@ sp_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
 		elog(ERROR, "statement affected " UINT64_FORMAT " rows, expected %d",
 			 SPI_processed, expected);
 }
+
+/* The value of key in a canonical qualifiers JSON object text, or NULL. */
+char *
+sp_purl_qualifier_value(const char *qualifiers_json, const char *key)
+{
+	json_t	   *q;
+	json_t	   *v;
+	char	   *out = NULL;
+
+	if (qualifiers_json == NULL)
+		return NULL;
+	q = json_loads(qualifiers_json, 0, NULL);
+	if (q == NULL)
+		return NULL;
+	v = json_object_get(q, key);
+	if (json_is_string(v))
+		out = pstrdup(json_string_value(v));
+	json_decref(q);
+	return out;
+}

@@ -20,7 +20,9 @@
 #include "fmgr.h"
 #include "utils/memutils.h"
 
+#include "arena.h"
 #include "matchkey.h"
+#include "osvrange.h"
 #include "stellapolicy.h"
 
 PG_FUNCTION_INFO_V1(stellapolicy_advisory_ingest);
@@ -249,6 +251,23 @@ osv_ingest_one(const SpDocument *outer, json_t *rec, SpPath *path,
 				sp_path_restore(path, o3);
 			}
 			osv_strings(&doc, aff, "versions", path, &nv);
+
+			/*
+			 * Every bound must parse with its ecosystem's scheme: a bound
+			 * that does not would make the range meaningless, so the record
+			 * is refused rather than partly matched.
+			 */
+			{
+				SpArena    *arena = sp_arena_create_with(palloc, pfree);
+				SpOsvAffected parsed;
+				char		err[512];
+
+				if (sp_affected_from_json(aff, "affected", arena, &parsed,
+										  err, sizeof(err)) != 0)
+					sp_doc_error(&doc, ERRCODE_INVALID_PARAMETER_VALUE, path,
+								 "%s", err);
+				sp_arena_destroy(arena);
+			}
 			sp_path_restore(path, o2);
 		}
 		sp_path_restore(path, old);

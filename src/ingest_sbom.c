@@ -40,10 +40,10 @@ typedef struct SbomComponent
 	char	   *version;
 	char	   *qualifiers;
 	char	   *scope;
-	char	   *licenses;		/* text[] literal built later */
 	char	  **license_list;
 	int			nlicenses;
 	bool		is_subject;
+	char	   *match_version;	/* the version matching compares */
 	SpMatchKey	key;
 } SbomComponent;
 
@@ -84,13 +84,29 @@ set_purl(SbomParse *sp, SbomComponent *c, const char *purl, SpPath *path)
 {
 	char	   *distro = NULL;
 	char	   *upstream = NULL;
+	char	   *pname = NULL;
+	char	   *pversion = NULL;
+	char	   *epoch;
 	int			old = sp_path_key(path, c->is_subject || sp->format[0] == 'c' ? "purl" : "referenceLocator");
 
 	c->purl = sp_canonical_purl_at(sp->doc, purl, path, &c->type, &c->ns,
-								   NULL, NULL, &c->qualifiers, &distro,
+								   &pname, &pversion, &c->qualifiers, &distro,
 								   &upstream);
 	sp_path_restore(path, old);
-	sp_component_match_key(c->type, c->ns, c->name, distro, &c->key);
+
+	/* Match on the purl's name: the SBOM's name field may be a display name. */
+	sp_component_match_key(c->type, c->ns, pname, distro, &c->key);
+
+	/*
+	 * The version matching compares: the purl's, else the document's; an
+	 * epoch qualifier (deb, rpm) is part of the version there.
+	 */
+	c->match_version = pversion ? pversion : c->version;
+	epoch = sp_purl_qualifier_value(c->qualifiers, "epoch");
+	if (c->match_version != NULL && epoch != NULL && strcmp(epoch, "0") != 0 &&
+		strchr(c->match_version, ':') == NULL &&
+		(strcmp(c->type, "deb") == 0 || strcmp(c->type, "rpm") == 0))
+		c->match_version = psprintf("%s:%s", epoch, c->match_version);
 }
 
 /* CycloneDX licenses: [{license: {id | name}} | {expression}] */
@@ -400,14 +416,14 @@ insert_components(const char *tenant, const char *sbom_id, int revision,
 				  SbomParse *sp)
 {
 	int			n = sp->ncomps;
-	char	  **cols[12];
-	Oid			argtypes[15];
-	Datum		values[15];
+	char	  **cols[13];
+	Oid			argtypes[16];
+	Datum		values[16];
 	SPIPlanPtr	plan;
 	int			i,
 				k;
 
-	for (k = 0; k < 12; k++)
+	for (k = 0; k < 13; k++)
 		cols[k] = palloc0(sizeof(char *) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
@@ -428,6 +444,7 @@ insert_components(const char *tenant, const char *sbom_id, int revision,
 							   c->key.ecosystem ? c->key.ecosystem : "",
 							   c->key.package ? c->key.package : "",
 							   c->key.release ? c->key.release : "");
+		cols[12][i] = c->match_version;
 	}
 
 	argtypes[0] = TEXTOID;
@@ -436,7 +453,7 @@ insert_components(const char *tenant, const char *sbom_id, int revision,
 	values[0] = sp_cstring_text(tenant);
 	values[1] = sp_cstring_text(sbom_id);
 	values[2] = Int32GetDatum(revision);
-	for (k = 0; k < 12; k++)
+	for (k = 0; k < 13; k++)
 	{
 		argtypes[3 + k] = TEXTARRAYOID;
 		values[3 + k] = sp_text_array(cols[k], n);
@@ -446,17 +463,17 @@ insert_components(const char *tenant, const char *sbom_id, int revision,
 						  "INSERT INTO stellapolicy.component (tenant, sbom_id, revision, ordinal, "
 						  "  parent_ordinal, bom_ref, purl, purl_type, namespace, name, version, "
 						  "  qualifiers, scope, licenses, is_subject, match_ecosystem, "
-						  "  match_package, distro) "
+						  "  match_package, distro, match_version) "
 						  "SELECT $1, $2, $3, u.ord - 1, nullif(u.parent::int, -1), u.bom_ref, "
 						  "  u.purl, u.ptype, u.ns, u.name, u.version, u.quals::jsonb, u.scope, "
 						  "  ARRAY(SELECT jsonb_array_elements_text(u.lics::jsonb)), u.subj::boolean, "
 						  "  nullif(split_part(u.mk, chr(31), 1), ''), "
 						  "  nullif(split_part(u.mk, chr(31), 2), ''), "
-						  "  nullif(split_part(u.mk, chr(31), 3), '') "
-						  "FROM unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+						  "  nullif(split_part(u.mk, chr(31), 3), ''), u.mver "
+						  "FROM unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
 						  "  WITH ORDINALITY AS u(parent, bom_ref, purl, ptype, ns, name, version, "
-						  "  quals, scope, lics, subj, mk, ord)",
-						  15, argtypes);
+						  "  quals, scope, lics, subj, mk, mver, ord)",
+						  16, argtypes);
 	sp_spi_exec(plan, values, NULL, n);
 }
 

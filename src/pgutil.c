@@ -122,3 +122,24 @@ sp_parse_timestamptz(const char *s, TimestampTz *out)
 		return false;
 	return true;
 }
+
+/* The elements of a one-dimensional text[] as C strings (NULLs skipped). */
+char	  **
+sp_text_array_elems(Datum arr, int *n)
+{
+	ArrayType  *a = DatumGetArrayTypeP(arr);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count;
+	char	  **out;
+	int			k = 0;
+
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+	out = palloc(sizeof(char *) * (count + 1));
+	for (int i = 0; i < count; i++)
+		if (!nulls[i])
+			out[k++] = TextDatumGetCString(elems[i]);
+	out[k] = NULL;
+	*n = k;
+	return out;
+}

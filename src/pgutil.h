@@ -16,6 +16,7 @@
 extern Datum sp_cstring_text(const char *s);
 extern char *sp_text_cstring(Datum d);
 extern Datum sp_text_array(char **values, int n);
+extern char **sp_text_array_elems(Datum arr, int *n);
 extern bool sp_parse_timestamptz(const char *s, TimestampTz *out);
 
 #endif							/* SP_PGUTIL_H */

@@ -49,6 +49,7 @@ CREATE TABLE @extschema@.component (
 	match_ecosystem text,				-- OSV ecosystem it matches, e.g. PyPI, Debian
 	match_package	text,				-- package name as OSV writes it
 	distro			text,				-- the purl's distro qualifier, e.g. debian-10.2
+	match_version	text,				-- the version ranges are compared with (purl's, with epoch)
 	PRIMARY KEY (tenant, sbom_id, revision, ordinal),
 	FOREIGN KEY (tenant, sbom_id, revision)
 		REFERENCES @extschema@.sbom (tenant, sbom_id, revision)

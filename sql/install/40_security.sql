@@ -49,7 +49,11 @@ GRANT SELECT ON @extschema@.vex_statement, @extschema@.advisory_current
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.current_tenant() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.purl_canonical(text),
-	@extschema@.purl_parse(text), @extschema@.advisory_tags(text)
+	@extschema@.purl_parse(text), @extschema@.advisory_tags(text),
+	@extschema@.version_cmp(text, text, text),
+	@extschema@.advisory_affects(text, text),
+	@extschema@.candidate_tuples(text[], bigint, bigint),
+	@extschema@.vers_contains(text, text)
 	TO stellapolicy_reader;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.sbom_import(text, text, text[]),

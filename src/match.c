@@ -1,0 +1,645 @@
+/*-------------------------------------------------------------------------
+ *
+ * match.c
+ *	  SQL entry points of affected-version matching: version_cmp,
+ *	  advisory_affects and candidate_tuples.
+ *
+ * candidate_tuples finds, for a tenant, every (SBOM, component, advisory)
+ * whose component version falls in the advisory's ranges.  The database
+ * does the part that grows with the data: a join of components and
+ * advisory_affected rows on their match key (OSV ecosystem and package,
+ * through the BOM index), so only pairs that name the same package are ever
+ * read.  C does the rest: each affected entry's ranges are parsed once and
+ * cached for the call, each pair is decided by the core's range evaluation,
+ * and the rows come out sorted by SBOM id, advisory id and purl compared as
+ * bytes.  Cursors (change sequence numbers) limit the advisory revisions and
+ * VEX statements to those a past run saw, so a replay gets the same tuples.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "spjson.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "arena.h"
+#include "ecosystem.h"
+#include "osvrange.h"
+#include "pgutil.h"
+#include "purl.h"
+#include "stellapolicy.h"
+#include "version.h"
+
+PG_FUNCTION_INFO_V1(stellapolicy_version_cmp);
+PG_FUNCTION_INFO_V1(stellapolicy_advisory_affects);
+PG_FUNCTION_INFO_V1(stellapolicy_candidate_tuples);
+PG_FUNCTION_INFO_V1(stellapolicy_vers_contains);
+
+/* Rows fetched from the candidate query at a time. */
+#define FETCH_BATCH 10000
+
+/*
+ * SQL: stellapolicy.version_cmp(scheme text, a text, b text) RETURNS integer
+ */
+Datum
+stellapolicy_version_cmp(PG_FUNCTION_ARGS)
+{
+	char	   *scheme_name = sp_text_cstring(PG_GETARG_DATUM(0));
+	char	   *a = sp_text_cstring(PG_GETARG_DATUM(1));
+	char	   *b = sp_text_cstring(PG_GETARG_DATUM(2));
+	SpScheme	scheme;
+	int			result;
+	char		err[256];
+
+	if (sp_scheme_from_name(scheme_name, &scheme) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown version scheme \"%s\"", scheme_name),
+				 errhint("Name an OSV ecosystem (npm, PyPI, Maven, Go, Debian, ...), a purl type (npm, pypi, golang, deb, ...) or a scheme (semver, pep440, maven, dpkg, rpm, apk, gem, nuget, composer, generic).")));
+	if (sp_version_cmp(scheme, a, b, &result, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("%s", err)));
+	PG_RETURN_INT32(result);
+}
+
+/* ---------- prepared affected entries ---------- */
+
+typedef struct AffKey
+{
+	int64		revision_id;
+	int32		entry;
+} AffKey;
+
+typedef struct AffEntry
+{
+	AffKey		key;			/* hash key: must be first */
+	SpOsvAffected aff;
+	bool		usable;			/* false: no package or unknown ecosystem */
+} AffEntry;
+
+/*
+ * Build the core's form of one advisory_affected row from its columns.  The
+ * row was checked at ingestion, so a failure here means the table was
+ * written by something else.
+ */
+static void
+prepare_affected(AffEntry *e, const char *ecosystem, const char *package,
+				 const char *ranges_json, Datum versions, bool versions_null,
+				 SpArena *arena)
+{
+	json_t	   *elem = json_pack("{s:{s:s,s:s}}", "package",
+								 "ecosystem", ecosystem, "name", package);
+	json_t	   *ranges = json_loads(ranges_json, 0, NULL);
+	char		err[512];
+
+	if (elem == NULL || ranges == NULL)
+		elog(ERROR, "advisory_affected row %lld/%d does not parse",
+			 (long long) e->key.revision_id, e->key.entry);
+	json_object_set_new(elem, "ranges", ranges);
+	if (!versions_null)
+	{
+		int			n;
+		char	  **vals = sp_text_array_elems(versions, &n);
+		json_t	   *arr = json_array();
+
+		for (int i = 0; i < n; i++)
+			json_array_append_new(arr, json_string(vals[i]));
+		json_object_set_new(elem, "versions", arr);
+	}
+	if (sp_affected_from_json(elem, "affected", arena, &e->aff, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored advisory revision %lld cannot be evaluated: %s",
+						(long long) e->key.revision_id, err)));
+	e->usable = (e->aff.ecosystem != NULL);
+	json_decref(elem);
+}
+
+/*
+ * Does a component version fall in the entry?  Releases first, then ranges.
+ * arena takes the parsed version (some schemes need one); a version that
+ * does not parse can still match the explicit versions list by its text.
+ */
+static bool
+affected_by(const AffEntry *e, const char *version, const char *distro,
+			SpArena *arena)
+{
+	SpVersion	v;
+	char		err[8];
+	bool		parsed;
+
+	if (!e->usable || version == NULL)
+		return false;
+	if (!sp_eco_release_match(e->aff.ecosystem, distro))
+		return false;
+	parsed = sp_version_parse(e->aff.scheme, version, arena, &v, err, sizeof(err)) == 0;
+	return sp_affected_match(&e->aff, parsed ? &v : NULL, version);
+}
+
+/* ---------- VEX association ---------- */
+
+typedef struct VexStmt
+{
+	int64		pk;
+	char	   *base;			/* product purl without version */
+	char	   *version;		/* NULL: every version */
+	struct VexStmt *next;
+} VexStmt;
+
+typedef struct VexBucket
+{
+	char		vuln[256];		/* hash key */
+	VexStmt    *stmts;
+} VexBucket;
+
+/* Split a canonical purl into base-without-version and version. */
+static bool
+purl_base_version(const char *purl, SpArena *arena, char **base, char **version)
+{
+	SpPurl	   *p;
+	char		err[8];
+
+	if (sp_purl_parse(purl, arena, &p, err, sizeof(err)) != 0)
+		return false;
+	*base = pstrdup(sp_purl_base(p, false, arena));
+	*version = p->version ? pstrdup(p->version) : NULL;
+	return true;
+}
+
+static void
+vex_add(HTAB *vex, const char *vuln, VexStmt *proto)
+{
+	VexBucket  *b;
+	bool		found;
+	char		key[256];
+	VexStmt    *s;
+
+	if (strlen(vuln) >= sizeof(key))
+		return;
+	memset(key, 0, sizeof(key));
+	strlcpy(key, vuln, sizeof(key));
+	b = hash_search(vex, key, HASH_ENTER, &found);
+	if (!found)
+		b->stmts = NULL;
+	s = palloc(sizeof(VexStmt));
+	*s = *proto;
+	s->next = b->stmts;
+	b->stmts = s;
+}
+
+/*
+ * Load the tenant's VEX statements that name a product purl, as of the VEX
+ * cursor, indexed by vulnerability id and each alias.
+ */
+static HTAB *
+load_vex(const char *tenant, Datum cursor, bool cursor_null, SpArena *arena)
+{
+	HASHCTL		ctl;
+	HTAB	   *vex;
+	Oid			t[2] = {TEXTOID, INT8OID};
+	Datum		v[2];
+	char		n[2] = {' ', cursor_null ? 'n' : ' '};
+	int			rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 256;
+	ctl.entrysize = sizeof(VexBucket);
+	ctl.hcxt = CurrentMemoryContext;
+	vex = hash_create("stellapolicy vex", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	v[0] = sp_cstring_text(tenant);
+	v[1] = cursor;
+	rc = SPI_execute_with_args(
+							   "SELECT v.statement_pk, v.vulnerability, v.vuln_aliases, "
+							   "       coalesce(v.product_purl, r.product_purl) "
+							   "FROM stellapolicy.vex_raw v "
+							   "LEFT JOIN stellapolicy.vex_resolution r ON r.statement_pk = v.statement_pk "
+							   "  AND ($2::bigint IS NULL OR r.change_seq <= $2) "
+							   "WHERE v.tenant = $1 AND ($2::bigint IS NULL OR v.change_seq <= $2) "
+							   "  AND coalesce(v.product_purl, r.product_purl) IS NOT NULL",
+							   2, t, v, n, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "VEX lookup failed: %s", SPI_result_code_string(rc));
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		VexStmt		proto;
+		char	   *vuln = SPI_getvalue(tup, td, 2);
+		Datum		al = SPI_getbinval(tup, td, 3, &isnull);
+
+		proto.pk = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		proto.next = NULL;
+		if (!purl_base_version(SPI_getvalue(tup, td, 4), arena, &proto.base, &proto.version))
+			continue;
+		vex_add(vex, vuln, &proto);
+		if (!isnull)
+		{
+			int			na;
+			char	  **aliases = sp_text_array_elems(al, &na);
+
+			for (int k = 0; k < na; k++)
+				if (strcmp(aliases[k], vuln) != 0)
+					vex_add(vex, aliases[k], &proto);
+		}
+	}
+	return vex;
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The statements about (advisory id or alias, component purl): the product
+ * must be the component's package, with the same version or none.
+ */
+static Datum
+vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
+			  const char *purl, SpArena *arena, bool *isnull)
+{
+	char	   *base;
+	char	   *version;
+	int64	   *pks = NULL;
+	int			npks = 0;
+	int			maxpks = 0;
+	Datum	   *elems;
+	int			out = 0;
+
+	*isnull = false;
+	base = NULL;
+	version = NULL;
+
+	for (int i = -1; i < naliases; i++)
+	{
+		const char *id = i < 0 ? advisory_id : aliases[i];
+		char		key[256];
+		VexBucket  *b;
+
+		if (strlen(id) >= sizeof(key))
+			continue;
+		memset(key, 0, sizeof(key));
+		strlcpy(key, id, sizeof(key));
+		b = hash_search(vex, key, HASH_FIND, NULL);
+		if (b == NULL)
+			continue;
+
+		/* Split the component's purl only when some statement may apply. */
+		if (base == NULL && !purl_base_version(purl, arena, &base, &version))
+			break;
+		for (VexStmt *s = b->stmts; s; s = s->next)
+		{
+			if (strcmp(s->base, base) != 0)
+				continue;
+			if (s->version != NULL && (version == NULL || strcmp(s->version, version) != 0))
+				continue;
+			if (npks == maxpks)
+			{
+				maxpks = maxpks ? maxpks * 2 : 8;
+				pks = pks ? repalloc(pks, sizeof(int64) * maxpks) : palloc(sizeof(int64) * maxpks);
+			}
+			pks[npks++] = s->pk;
+		}
+	}
+
+	/* Ascending, each statement once (an alias may find it twice). */
+	if (npks > 1)
+		qsort(pks, npks, sizeof(int64), cmp_int64);
+	elems = palloc(sizeof(Datum) * Max(npks, 1));
+	for (int i = 0; i < npks; i++)
+		if (i == 0 || pks[i] != pks[i - 1])
+			elems[out++] = Int64GetDatum(pks[i]);
+	return PointerGetDatum(construct_array(elems, out, INT8OID, 8, true, TYPALIGN_DOUBLE));
+}
+
+/* ---------- candidate_tuples ---------- */
+
+static const char *candidate_sql =
+"WITH live AS ( "
+"  SELECT revision_id, advisory_id, aliases FROM ( "
+"    SELECT DISTINCT ON (advisory_id) revision_id, advisory_id, aliases, withdrawn "
+"    FROM stellapolicy.advisory_raw "
+"    WHERE tenant = $1 AND ($3::bigint IS NULL OR change_seq <= $3) "
+"    ORDER BY advisory_id, modified DESC, change_seq DESC) cur "
+"  WHERE withdrawn IS NULL), "
+"comp AS ( "
+"  SELECT c.sbom_id, c.purl, c.match_version, c.distro, c.match_ecosystem, "
+"         c.match_package, c.qualifiers->>'upstream' AS upstream "
+"  FROM stellapolicy.component c "
+"  JOIN stellapolicy.sbom s ON s.tenant = c.tenant AND s.sbom_id = c.sbom_id "
+"    AND s.revision = c.revision "
+"  WHERE c.tenant = $1 AND s.is_current AND s.active "
+"    AND ($2::text[] IS NULL OR c.sbom_id = ANY ($2)) "
+"    AND c.match_package IS NOT NULL AND c.purl IS NOT NULL "
+"    AND c.match_version IS NOT NULL), "
+"pairs AS ( "
+"  SELECT comp.*, a.revision_id, a.entry, a.ecosystem, a.package "
+"  FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
+"    AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.match_package "
+"  UNION ALL "
+"  SELECT comp.*, a.revision_id, a.entry, a.ecosystem, a.package "
+"  FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
+"    AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.upstream "
+"  WHERE comp.upstream IS NOT NULL AND comp.upstream <> comp.match_package) "
+"SELECT p.sbom_id, p.purl, live.advisory_id, p.revision_id, p.entry, "
+"       p.match_version, p.distro, p.ecosystem, p.package, "
+"       a.ranges::text, a.versions, live.aliases "
+"FROM pairs p JOIN live ON live.revision_id = p.revision_id "
+"JOIN stellapolicy.advisory_affected a ON a.revision_id = p.revision_id AND a.entry = p.entry "
+"ORDER BY p.sbom_id COLLATE \"C\", live.advisory_id COLLATE \"C\", p.purl COLLATE \"C\"";
+
+/*
+ * SQL: stellapolicy.candidate_tuples(sbom_ids text[], advisory_cursor bigint,
+ *		vex_cursor bigint) RETURNS TABLE (sbom_id text, component_purl text,
+ *		advisory_id text, advisory_revision bigint, vex_statements bigint[])
+ */
+Datum
+stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *tenant = sp_current_tenant();
+	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext rowcxt;
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	SpArena    *arena;
+	HASHCTL		ctl;
+	HTAB	   *affs;
+	HTAB	   *vex;
+	Oid			t[3] = {TEXTOID, TEXTARRAYOID, INT8OID};
+	Datum		v[3];
+	char		n[3] = {' ', ' ', ' '};
+	SPIPlanPtr	plan;
+	Portal		portal;
+	char	   *last_sbom = NULL;
+	char	   *last_adv = NULL;
+	char	   *last_purl = NULL;
+
+	/* Materialise into a tuplestore in the per-query context. */
+	InitMaterializedSRF(fcinfo, 0);
+	tupstore = rsinfo->setResult;
+	tupdesc = rsinfo->setDesc;
+
+	v[0] = sp_cstring_text(tenant);
+	v[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	n[1] = PG_ARGISNULL(0) ? 'n' : ' ';
+	v[2] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	n[2] = PG_ARGISNULL(1) ? 'n' : ' ';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	arena = sp_arena_create_with(palloc, pfree);
+	vex = load_vex(tenant, PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
+				   PG_ARGISNULL(2), arena);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(AffKey);
+	ctl.entrysize = sizeof(AffEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	affs = hash_create("stellapolicy affected", 4096, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "candidate row", ALLOCSET_DEFAULT_SIZES);
+
+	plan = SPI_prepare(candidate_sql, 3, t);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, v, n, true);
+
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, FETCH_BATCH);
+		if (SPI_processed == 0)
+			break;
+
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			AffKey		key;
+			AffEntry   *e;
+			bool		found;
+			SpArena    *rowarena;
+			char	   *sbom_id;
+			char	   *purl;
+			char	   *adv;
+			MemoryContext old;
+
+			memset(&key, 0, sizeof(key));
+			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 4, &isnull));
+			key.entry = DatumGetInt32(SPI_getbinval(tup, td, 5, &isnull));
+
+			/* Each affected entry is parsed once per call. */
+			e = hash_search(affs, &key, HASH_ENTER, &found);
+			if (!found)
+			{
+				bool		vnull;
+				Datum		vers = SPI_getbinval(tup, td, 11, &vnull);
+
+				prepare_affected(e, SPI_getvalue(tup, td, 8), SPI_getvalue(tup, td, 9),
+								 SPI_getvalue(tup, td, 10), vers, vnull, arena);
+			}
+
+			old = MemoryContextSwitchTo(rowcxt);
+			rowarena = sp_arena_create_with(palloc, pfree);	/* freed with rowcxt */
+			sbom_id = SPI_getvalue(tup, td, 1);
+			purl = SPI_getvalue(tup, td, 2);
+			adv = SPI_getvalue(tup, td, 3);
+
+			/* Rows come sorted: a triple already emitted is skipped. */
+			if (last_sbom && strcmp(sbom_id, last_sbom) == 0 &&
+				strcmp(adv, last_adv) == 0 && strcmp(purl, last_purl) == 0)
+			{
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(rowcxt);
+				continue;
+			}
+
+			if (affected_by(e, SPI_getvalue(tup, td, 6), SPI_getvalue(tup, td, 7), rowarena))
+			{
+				Datum		out[5];
+				bool		nulls[5] = {false, false, false, false, false};
+				bool		alnull;
+				Datum		al = SPI_getbinval(tup, td, 12, &alnull);
+				int			na = 0;
+				char	  **aliases = alnull ? NULL : sp_text_array_elems(al, &na);
+
+				out[0] = sp_cstring_text(sbom_id);
+				out[1] = sp_cstring_text(purl);
+				out[2] = sp_cstring_text(adv);
+				out[3] = Int64GetDatum(key.revision_id);
+				out[4] = vex_for_tuple(vex, adv, aliases, na, purl, rowarena, &nulls[4]);
+				tuplestore_putvalues(tupstore, tupdesc, out, nulls);
+
+				/* Remember the triple in the call's context. */
+				MemoryContextSwitchTo(callcxt);
+				if (last_sbom)
+				{
+					pfree(last_sbom);
+					pfree(last_adv);
+					pfree(last_purl);
+				}
+				last_sbom = pstrdup(sbom_id);
+				last_adv = pstrdup(adv);
+				last_purl = pstrdup(purl);
+			}
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * SQL: stellapolicy.advisory_affects(advisory_id text, purl text)
+ *		RETURNS boolean
+ *
+ * Does the current revision of the advisory affect the package the purl
+ * names, at its version?  A withdrawn advisory affects nothing.
+ */
+Datum
+stellapolicy_advisory_affects(PG_FUNCTION_ARGS)
+{
+	char	   *advisory_id = sp_text_cstring(PG_GETARG_DATUM(0));
+	char	   *purl_text = sp_text_cstring(PG_GETARG_DATUM(1));
+	const char *tenant = sp_current_tenant();
+	SpArena    *arena = sp_arena_create_with(palloc, pfree);
+	SpPurl	   *p;
+	char		err[256];
+	char		eco[64];
+	char		pkg[1024];
+	const char *distro;
+	const char *upstream;
+	const char *epoch;
+	char	   *version;
+	Oid			t[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+	int			rc;
+	bool		result = false;
+	bool		withdrawn;
+	bool		isnull;
+
+	if (sp_purl_parse(purl_text, arena, &p, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid purl \"%s\": %s", purl_text, err)));
+	if (p->version == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purl \"%s\" has no version", purl_text),
+				 errhint("Matching needs a version: write pkg:type/name@version.")));
+	distro = sp_purl_qualifier(p, "distro");
+	upstream = sp_purl_qualifier(p, "upstream");
+	epoch = sp_purl_qualifier(p, "epoch");
+	version = (char *) p->version;
+	if (epoch && strcmp(epoch, "0") != 0 && strchr(version, ':') == NULL &&
+		(strcmp(p->type, "deb") == 0 || strcmp(p->type, "rpm") == 0))
+		version = psprintf("%s:%s", epoch, version);
+
+	if (sp_eco_from_purl(p->type, p->namespace, distro, eco, sizeof(eco)) != 0 ||
+		sp_eco_package_key(p->type, p->namespace, p->name, pkg, sizeof(pkg)) != 0)
+		PG_RETURN_BOOL(false);	/* a type no OSV ecosystem covers */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	v[0] = sp_cstring_text(tenant);
+	v[1] = sp_cstring_text(advisory_id);
+	rc = SPI_execute_with_args(
+							   "SELECT withdrawn IS NOT NULL, revision_id FROM stellapolicy.advisory_raw "
+							   "WHERE tenant = $1 AND advisory_id = $2 "
+							   "ORDER BY modified DESC, change_seq DESC LIMIT 1",
+							   2, t, v, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "advisory lookup failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("advisory \"%s\" does not exist", advisory_id)));
+	withdrawn = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	if (!withdrawn)
+	{
+		Oid			t2[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		v2[4];
+		char		n2[4] = {' ', ' ', ' ', upstream ? ' ' : 'n'};
+
+		v2[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		v2[1] = sp_cstring_text(eco);
+		v2[2] = sp_cstring_text(pkg);
+		v2[3] = upstream ? sp_cstring_text(upstream) : (Datum) 0;
+		rc = SPI_execute_with_args(
+								   "SELECT revision_id, entry, ecosystem, package, ranges::text, versions "
+								   "FROM stellapolicy.advisory_affected "
+								   "WHERE revision_id = $1 AND base_ecosystem = $2 "
+								   "  AND (match_package = $3 OR match_package = $4) "
+								   "ORDER BY entry",
+								   4, t2, v2, n2, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "affected lookup failed");
+		for (uint64 i = 0; i < SPI_processed && !result; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			AffEntry	e;
+			bool		vnull;
+			Datum		vers = SPI_getbinval(tup, td, 6, &vnull);
+
+			memset(&e, 0, sizeof(e));
+			e.key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+			e.key.entry = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+			prepare_affected(&e, SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
+							 SPI_getvalue(tup, td, 5), vers, vnull, arena);
+			result = affected_by(&e, version, distro, arena);
+		}
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(result);
+}
+
+/*
+ * SQL: stellapolicy.vers_contains(range text, version text) RETURNS boolean
+ *
+ * Is the version inside a vers: range (as CycloneDX VEX affects[].versions
+ * writes them, e.g. vers:npm/>=1.0.0|<2.0.0)?
+ */
+Datum
+stellapolicy_vers_contains(PG_FUNCTION_ARGS)
+{
+	char	   *range = sp_text_cstring(PG_GETARG_DATUM(0));
+	char	   *version = sp_text_cstring(PG_GETARG_DATUM(1));
+	SpArena    *arena = sp_arena_create_with(palloc, pfree);
+	SpVers		vers;
+	SpVersion	v;
+	char		err[256];
+	bool		result;
+
+	if (sp_vers_parse(range, arena, &vers, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid vers range \"%s\": %s", range, err)));
+	if (sp_version_parse(vers.scheme, version, arena, &v, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("%s", err)));
+	result = sp_vers_match(&vers, &v);
+	sp_arena_destroy(arena);
+	PG_RETURN_BOOL(result);
+}
