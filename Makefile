@@ -8,7 +8,9 @@ MODULE_big	= stellapolicy
 CORE_SRCS	= src/core/arena.c src/core/purl.c src/core/version.c \
 		  src/core/version_pep440.c src/core/version_maven.c \
 		  src/core/version_distro.c src/core/version_misc.c \
-		  src/core/osvrange.c src/core/ecosystem.c
+		  src/core/osvrange.c src/core/ecosystem.c src/core/cvss.c \
+		  src/core/dsl_lex.c src/core/dsl_parse.c src/core/dsl_check.c \
+		  src/core/dsl_ir.c src/core/dsl_eval.c
 CORE_OBJS	= $(CORE_SRCS:.c=.o)
 
 # SQL-facing glue.
@@ -39,7 +41,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql)) $(EXTENSI
 	   for f in $(sort $(wildcard sql/install/*.sql)); do echo; echo "-- $$f"; cat $$f; done; } > $@
 
 # Core library, tools and unit tests (no server needed).
-CORE_CFLAGS	= -std=gnu11 -O2 -g -Wall -Wextra -Werror -Isrc/core $(shell pkg-config --cflags jansson)
+CORE_CFLAGS	= -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffp-contract=off -Isrc/core $(shell pkg-config --cflags jansson)
 CORE_LIBS	= $(shell pkg-config --libs jansson) -lcrypto -lm
 
 build/libspcore.a: $(CORE_SRCS) $(wildcard src/core/*.h)
@@ -49,11 +51,12 @@ build/libspcore.a: $(CORE_SRCS) $(wildcard src/core/*.h)
 	rm -f $@
 	ar rcs $@ $(patsubst src/core/%.c,build/core/%.o,$(CORE_SRCS))
 
-UNIT_SRCS	= test/unit/test_purl.c test/unit/test_version.c test/unit/test_range.c
+UNIT_SRCS	= test/unit/test_purl.c test/unit/test_version.c test/unit/test_range.c \
+		  test/unit/test_dsl.c test/unit/test_dsl_eval.c test/unit/test_cvss.c
 UNIT_BINS	= $(patsubst test/unit/%.c,build/unit/%,$(UNIT_SRCS))
-TOOL_SRCS	= tools/spver.c
+TOOL_SRCS	= tools/spver.c tools/spdsl.c
 TOOL_BINS	= $(patsubst tools/%.c,build/tools/%,$(TOOL_SRCS))
-BENCH_SRCS	= test/bench/bench_version.c
+BENCH_SRCS	= test/bench/bench_version.c test/bench/bench_eval.c
 BENCH_BINS	= $(patsubst test/bench/%.c,build/bench/%,$(BENCH_SRCS))
 
 build/unit/%: test/unit/%.c build/libspcore.a

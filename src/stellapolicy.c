@@ -43,6 +43,7 @@ extern void sp_json_init(void);
 
 PG_FUNCTION_INFO_V1(stellapolicy_current_tenant);
 PG_FUNCTION_INFO_V1(stellapolicy_tenant_cache_reset);
+PG_FUNCTION_INFO_V1(stellapolicy_acting_role);
 
 /*
  * A tenant name is free text, but not empty, not absurdly long and free of
@@ -200,4 +201,18 @@ stellapolicy_tenant_cache_reset(PG_FUNCTION_ARGS)
 	tenant_cache_lxid = InvalidLocalTransactionId;
 	tenant_cache_name[0] = '\0';
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * SQL: stellapolicy.acting_role() RETURNS name
+ *
+ * The role on whose behalf the statement runs: inside a SECURITY DEFINER
+ * function, its caller (as SET ROLE left it), not the function's owner.
+ * Audit columns (imported_by, actor, ...) record this role.
+ */
+Datum
+stellapolicy_acting_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(namein,
+										CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
 }

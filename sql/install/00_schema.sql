@@ -29,7 +29,7 @@ GRANT USAGE ON SCHEMA @extschema@ TO stellapolicy_reader;
 CREATE TABLE @extschema@.tenant_access (
 	tenant		text NOT NULL CHECK (tenant <> '' AND length(tenant) <= 200),
 	grantee		name NOT NULL,
-	granted_by	name NOT NULL DEFAULT current_user,
+	granted_by	name NOT NULL DEFAULT CURRENT_USER,
 	granted_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (tenant, grantee)
 );
@@ -48,6 +48,11 @@ CREATE FUNCTION @extschema@.tenant_cache_reset() RETURNS trigger
 CREATE TRIGGER tenant_access_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 	ON @extschema@.tenant_access
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tenant_cache_reset();
+
+-- The role acting: inside SECURITY DEFINER functions, their caller.
+CREATE FUNCTION @extschema@.acting_role() RETURNS name
+	AS 'MODULE_PATHNAME', 'stellapolicy_acting_role'
+	LANGUAGE C STABLE PARALLEL SAFE;
 
 -- Change sequence: every insert into an input table takes the next number,
 -- so runs can record how far into the inputs they read (their cursors).
@@ -76,3 +81,5 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_revoke(text, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_grant(text, name) TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_revoke(text, name) TO stellapolicy_admin;
 GRANT SELECT ON @extschema@.tenant_access TO stellapolicy_admin;
+
+ALTER TABLE @extschema@.tenant_access ALTER COLUMN granted_by SET DEFAULT @extschema@.acting_role();

@@ -21,7 +21,7 @@ CREATE TABLE @extschema@.sbom (
 	component_count integer NOT NULL DEFAULT 0,
 	document		jsonb NOT NULL,
 	imported_at		timestamptz NOT NULL DEFAULT now(),
-	imported_by		name NOT NULL DEFAULT current_user,
+	imported_by		name NOT NULL DEFAULT @extschema@.acting_role(),
 	change_seq		bigint NOT NULL DEFAULT nextval('@extschema@.change_seq'),
 	PRIMARY KEY (tenant, sbom_id, revision)
 );
@@ -76,7 +76,7 @@ CREATE TABLE @extschema@.advisory_raw (
 	supersedes		bigint REFERENCES @extschema@.advisory_raw (revision_id),
 	document		jsonb NOT NULL,
 	ingested_at		timestamptz NOT NULL DEFAULT now(),
-	ingested_by		name NOT NULL DEFAULT current_user,
+	ingested_by		name NOT NULL DEFAULT @extschema@.acting_role(),
 	change_seq		bigint NOT NULL DEFAULT nextval('@extschema@.change_seq'),
 	UNIQUE (tenant, advisory_id, content_digest)
 );
@@ -110,7 +110,7 @@ CREATE TABLE @extschema@.advisory_tag (
 	tag				text NOT NULL CHECK (tag ~ '^[a-z0-9][a-z0-9_.:-]*$'),
 	source			text NOT NULL DEFAULT 'manual',
 	added_at		timestamptz NOT NULL DEFAULT now(),
-	added_by		name NOT NULL DEFAULT current_user,
+	added_by		name NOT NULL DEFAULT @extschema@.acting_role(),
 	change_seq		bigint NOT NULL DEFAULT nextval('@extschema@.change_seq'),
 	PRIMARY KEY (tenant, subject_id, tag)
 );
@@ -142,7 +142,7 @@ CREATE TABLE @extschema@.vex_raw (
 	impact_statement text,
 	action_statement text,
 	ingested_at		timestamptz NOT NULL DEFAULT now(),
-	ingested_by		name NOT NULL DEFAULT current_user,
+	ingested_by		name NOT NULL DEFAULT @extschema@.acting_role(),
 	change_seq		bigint NOT NULL DEFAULT nextval('@extschema@.change_seq'),
 	UNIQUE (tenant, document_digest, item)
 );

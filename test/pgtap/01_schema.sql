@@ -27,8 +27,8 @@ SELECT is(ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
 				WHERE n.nspname = 'stellapolicy' AND p.prokind = 'f'
 				  AND has_function_privilege('public', p.oid, 'EXECUTE')
 				ORDER BY 1),
-		  ARRAY['stellapolicy.current_tenant()'],
-		  'PUBLIC may execute only the tenant lookup');
+		  ARRAY['stellapolicy.acting_role()', 'stellapolicy.current_tenant()'],
+		  'PUBLIC may execute only the tenant and acting-role lookups');
 
 SELECT has_index('stellapolicy', 'component', 'component_bom_idx', ARRAY['tenant', 'match_ecosystem', 'match_package', 'sbom_id'],
 	'the BOM index maps (ecosystem, package) to SBOMs');

@@ -1,7 +1,7 @@
 -- Tenancy and roles on the input tables: each role sees its own tenant only,
 -- may do what its name says, and nothing writes the tables directly.
 BEGIN;
-SELECT plan(39);
+SELECT plan(49);
 
 CREATE ROLE sp_t_reader LOGIN;
 CREATE ROLE sp_t_author LOGIN;
@@ -82,6 +82,21 @@ SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_g
 SELECT is(pg_temp.as_role('sp_t_reader', 'globex', 'SELECT count(*) FROM stellapolicy.component'), '2', 'the grant takes effect at once');
 SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_revoke('globex', 'sp_t_reader')$$), 'true', 'admin revokes it');
 SELECT matches(pg_temp.as_role('sp_t_reader', 'globex', 'SELECT count(*) FROM stellapolicy.component'), '^42501', 'the revoke takes effect at once');
+
+-- Policies: authors write and submit, only admins approve and activate.
+SELECT is(pg_temp.as_role('sp_t_author', 'acme', $$SELECT stellapolicy.policy_create('p1', 'policy "P" syntax "stella-dsl@1" { rule r { when true then status := "blocked" because "b" } }')$$), '1', 'author creates a policy');
+SELECT is(pg_temp.as_role('sp_t_author', 'acme', $$SELECT stellapolicy.policy_submit('p1', 1)$$), 'submitted', 'author submits it');
+SELECT matches(pg_temp.as_role('sp_t_author', 'acme', $$SELECT stellapolicy.policy_approve('p1', 1)$$), '^42501: permission denied for function policy_approve', 'author cannot approve');
+SELECT matches(pg_temp.as_role('sp_t_reader', 'acme', $$SELECT stellapolicy.policy_create('p2', 'x')$$), '^42501: permission denied for function policy_create', 'reader cannot create policies');
+SELECT matches(pg_temp.as_role('sp_t_operator', 'acme', $$SELECT stellapolicy.policy_compile('x')$$), '^42501: permission denied for function policy_compile', 'operator does not compile');
+SELECT stellapolicy.tenant_grant('acme', 'sp_t_admin');
+SELECT is(pg_temp.as_role('sp_t_admin', 'acme', $$SELECT stellapolicy.policy_approve('p1', 1)$$), 'approved', 'admin approves');
+SELECT is(pg_temp.as_role('sp_t_admin', 'acme', $$SELECT stellapolicy.policy_activate('p1', 1)$$), 'active', 'admin activates');
+SELECT results_eq($$SELECT to_status, actor::text COLLATE "default" FROM stellapolicy.policy_transition WHERE policy_id = 'p1' ORDER BY at$$,
+	$$VALUES ('draft', 'sp_t_author'), ('submitted', 'sp_t_author'), ('approved', 'sp_t_admin'), ('active', 'sp_t_admin')$$,
+	'each transition records the acting role, not the function owner');
+SELECT is((SELECT imported_by::text FROM stellapolicy.sbom WHERE sbom_id = 'acme-two'), 'sp_t_operator', 'imports record the acting role too');
+SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT count(*) FROM stellapolicy.policy_version$$), '0', 'policies are per tenant');
 
 -- A role outside the four.
 SELECT matches(pg_temp.as_role('sp_t_plain', 'default', 'SELECT count(*) FROM stellapolicy.sbom'), '^42501: permission denied for schema stellapolicy', 'a plain role sees nothing');

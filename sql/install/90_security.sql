@@ -11,7 +11,7 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['sbom', 'component', 'advisory_raw',
 							 'advisory_affected', 'advisory_tag', 'vex_raw',
-							 'vex_resolution']
+							 'vex_resolution', 'policy_version', 'policy_transition']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('CREATE POLICY tenant_isolation ON @extschema@.%I '
@@ -47,7 +47,7 @@ GRANT SELECT ON @extschema@.vex_statement, @extschema@.advisory_current
 
 -- Functions: nothing for PUBLIC unless granted below.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.current_tenant() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.current_tenant(), @extschema@.acting_role() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.purl_canonical(text),
 	@extschema@.purl_parse(text), @extschema@.advisory_tags(text),
 	@extschema@.version_cmp(text, text, text),
@@ -67,5 +67,14 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.advisory_tag_add(text, text),
 	@extschema@.sbom_set_active(text, boolean)
 	TO stellapolicy_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.policy_compile(text),
+	@extschema@.policy_create(text, text),
+	@extschema@.policy_submit(text, integer),
+	@extschema@.policy_evaluate(text, integer, text, text, text, jsonb, boolean, timestamptz)
+	TO stellapolicy_author;
+GRANT EXECUTE ON FUNCTION @extschema@.policy_approve(text, integer),
+	@extschema@.policy_activate(text, integer),
+	@extschema@.policy_archive(text, integer)
+	TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_grant(text, name),
 	@extschema@.tenant_revoke(text, name) TO stellapolicy_admin;
