@@ -102,7 +102,7 @@ thousandths(json_t *v)
 				frac = frac * 10 + (*p - '0'), fd++;
 	while (fd++ < 3)
 		frac *= 10;
-	free(text);
+	sp_json_free(text);
 	return (ip * 1000 + frac) * (neg ? -1 : 1);
 }
 

@@ -7,7 +7,7 @@ set -e
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-build/dsl}
 CC=${CC:-gcc}
-CFLAGS="-std=c11 -Wall -Wextra -Werror -O2 -ffp-contract=off -D_POSIX_C_SOURCE=200809L"
+CFLAGS="-std=c11 -Isrc/core -Wall -Wextra -Werror -O2 -ffp-contract=off -D_POSIX_C_SOURCE=200809L"
 LIBS="-ljansson -lcrypto -lm"
 CORE="src/core/arena.c src/core/cvss.c src/core/dsl_lex.c src/core/dsl_parse.c \
       src/core/dsl_check.c src/core/dsl_ir.c src/core/dsl_eval.c"
