@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -394,4 +395,25 @@ sp_purl_qualifier_value(const char *qualifiers_json, const char *key)
 		out = pstrdup(json_string_value(v));
 	json_decref(q);
 	return out;
+}
+
+PG_FUNCTION_INFO_V1(stellapolicy_canonical_json);
+
+/*
+ * SQL: stellapolicy.canonical_json(document text) RETURNS text
+ */
+Datum
+stellapolicy_canonical_json(PG_FUNCTION_ARGS)
+{
+	SpDocument	doc;
+	char	   *canon;
+	Datum		result;
+
+	sp_document_load(&doc, VARDATA_ANY(PG_GETARG_TEXT_PP(0)),
+					 VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)), "JSON document");
+	canon = json_dumps(doc.root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+	result = sp_cstring_text(canon);
+	sp_json_free(canon);
+	sp_document_free(&doc);
+	PG_RETURN_DATUM(result);
 }

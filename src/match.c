@@ -25,6 +25,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
@@ -36,6 +37,7 @@
 #include "purl.h"
 #include "stellapolicy.h"
 #include "version.h"
+#include "match.h"
 
 PG_FUNCTION_INFO_V1(stellapolicy_version_cmp);
 PG_FUNCTION_INFO_V1(stellapolicy_advisory_affects);
@@ -343,8 +345,10 @@ static const char *candidate_sql =
 "  FROM stellapolicy.component c "
 "  JOIN stellapolicy.sbom s ON s.tenant = c.tenant AND s.sbom_id = c.sbom_id "
 "    AND s.revision = c.revision "
-"  WHERE c.tenant = $1 AND s.is_current AND s.active "
-"    AND ($2::text[] IS NULL OR c.sbom_id = ANY ($2)) "
+"  WHERE c.tenant = $1 "
+"    AND CASE WHEN $4::int[] IS NULL "
+"             THEN s.is_current AND s.active AND ($2::text[] IS NULL OR c.sbom_id = ANY ($2)) "
+"             ELSE (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $4::int[])) END "
 "    AND c.match_package IS NOT NULL AND c.purl IS NOT NULL "
 "    AND c.match_version IS NOT NULL), "
 "pairs AS ( "
@@ -364,49 +368,52 @@ static const char *candidate_sql =
 "ORDER BY p.sbom_id COLLATE \"C\", live.advisory_id COLLATE \"C\", p.purl COLLATE \"C\"";
 
 /*
- * SQL: stellapolicy.candidate_tuples(sbom_ids text[], advisory_cursor bigint,
- *		vex_cursor bigint) RETURNS TABLE (sbom_id text, component_purl text,
- *		advisory_id text, advisory_revision bigint, vex_statements bigint[])
+ * Scan the candidate tuples of a tenant in byte order, calling emit for each
+ * (inside SPI_connect; emit's arguments live until it returns).  sbom_ids
+ * NULL means every current, active SBOM; with revisions (parallel int[])
+ * exactly those SBOM revisions, whatever is current now.  Cursors NULL mean
+ * everything stored.
  */
-Datum
-stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
+void
+sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
+				  Datum revisions, bool revs_null,
+				  Datum adv_cursor, bool adv_null,
+				  Datum vex_cursor, bool vex_null,
+				  SpCandidateEmit emit, void *ctx)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *tenant = sp_current_tenant();
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext rowcxt;
-	Tuplestorestate *tupstore;
-	TupleDesc	tupdesc;
 	SpArena    *arena;
 	HASHCTL		ctl;
 	HTAB	   *affs;
 	HTAB	   *vex;
-	Oid			t[3] = {TEXTOID, TEXTARRAYOID, INT8OID};
-	Datum		v[3];
-	char		n[3] = {' ', ' ', ' '};
+	Oid			t[4] = {TEXTOID, TEXTARRAYOID, INT8OID, INT4ARRAYOID};
+	Datum		v[4];
+	char		n[4] = {' ', ids_null ? 'n' : ' ', adv_null ? 'n' : ' ', revs_null ? 'n' : ' '};
 	SPIPlanPtr	plan;
 	Portal		portal;
 	char	   *last_sbom = NULL;
 	char	   *last_adv = NULL;
 	char	   *last_purl = NULL;
-
-	/* Materialise into a tuplestore in the per-query context. */
-	InitMaterializedSRF(fcinfo, 0);
-	tupstore = rsinfo->setResult;
-	tupdesc = rsinfo->setDesc;
+	int			guc_level;
 
 	v[0] = sp_cstring_text(tenant);
-	v[1] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
-	n[1] = PG_ARGISNULL(0) ? 'n' : ' ';
-	v[2] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
-	n[2] = PG_ARGISNULL(1) ? 'n' : ' ';
+	v[1] = sbom_ids;
+	v[2] = adv_cursor;
+	v[3] = revisions;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	/*
+	 * The join of components and affected entries must be a hash join
+	 * whatever the statistics say: right after a bulk load they say one row,
+	 * and a nested loop over the whole tenant is quadratic.  The setting is
+	 * undone when the scan ends (or fails), like a function's SET clause.
+	 */
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 
 	arena = sp_arena_create_with(palloc, pfree);
-	vex = load_vex(tenant, PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
-				   PG_ARGISNULL(2), arena);
+	vex = load_vex(tenant, vex_cursor, vex_null, arena);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(AffKey);
@@ -415,7 +422,7 @@ stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
 	affs = hash_create("stellapolicy affected", 4096, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "candidate row", ALLOCSET_DEFAULT_SIZES);
 
-	plan = SPI_prepare(candidate_sql, 3, t);
+	plan = SPI_prepare(candidate_sql, 4, t);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, v, n, true);
@@ -472,19 +479,14 @@ stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
 
 			if (affected_by(e, SPI_getvalue(tup, td, 6), SPI_getvalue(tup, td, 7), rowarena))
 			{
-				Datum		out[5];
-				bool		nulls[5] = {false, false, false, false, false};
 				bool		alnull;
+				bool		vexnull;
 				Datum		al = SPI_getbinval(tup, td, 12, &alnull);
 				int			na = 0;
 				char	  **aliases = alnull ? NULL : sp_text_array_elems(al, &na);
+				Datum		pks = vex_for_tuple(vex, adv, aliases, na, purl, rowarena, &vexnull);
 
-				out[0] = sp_cstring_text(sbom_id);
-				out[1] = sp_cstring_text(purl);
-				out[2] = sp_cstring_text(adv);
-				out[3] = Int64GetDatum(key.revision_id);
-				out[4] = vex_for_tuple(vex, adv, aliases, na, purl, rowarena, &nulls[4]);
-				tuplestore_putvalues(tupstore, tupdesc, out, nulls);
+				emit(ctx, sbom_id, purl, adv, key.revision_id, pks);
 
 				/* Remember the triple in the call's context. */
 				MemoryContextSwitchTo(callcxt);
@@ -504,6 +506,56 @@ stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	AtEOXact_GUC(true, guc_level);
+}
+
+typedef struct SrfCtx
+{
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+} SrfCtx;
+
+static void
+srf_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
+		 int64 revision_id, Datum vex_pks)
+{
+	SrfCtx	   *c = ctx;
+	Datum		out[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	out[0] = sp_cstring_text(sbom_id);
+	out[1] = sp_cstring_text(purl);
+	out[2] = sp_cstring_text(advisory_id);
+	out[3] = Int64GetDatum(revision_id);
+	out[4] = vex_pks;
+	tuplestore_putvalues(c->tupstore, c->tupdesc, out, nulls);
+}
+
+/*
+ * SQL: stellapolicy.candidate_tuples(sbom_ids text[], advisory_cursor bigint,
+ *		vex_cursor bigint) RETURNS TABLE (sbom_id text, component_purl text,
+ *		advisory_id text, advisory_revision bigint, vex_statements bigint[])
+ */
+Datum
+stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *tenant = sp_current_tenant();
+	SrfCtx		c;
+
+	/* Materialise into a tuplestore in the per-query context. */
+	InitMaterializedSRF(fcinfo, 0);
+	c.tupstore = rsinfo->setResult;
+	c.tupdesc = rsinfo->setDesc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sp_candidate_scan(tenant,
+					  PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+					  (Datum) 0, true,
+					  PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1),
+					  PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2), PG_ARGISNULL(2),
+					  srf_emit, &c);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -32,6 +32,9 @@ PG_MODULE_MAGIC;
 
 char	   *sp_tenant_setting = NULL;
 int			sp_max_document_size_kb = 64 * 1024;
+int			sp_batch_size = 1024;
+bool		sp_sealed = false;
+char	   *sp_run_id_setting = NULL;
 
 /* Cache of the last tenant check, valid within one transaction. */
 static LocalTransactionId tenant_cache_lxid = InvalidLocalTransactionId;
@@ -97,6 +100,36 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("stellapolicy.batch_size",
+							"Tuples a run evaluates and writes per batch.",
+							"Runs check for cancellation between batches.",
+							&sp_batch_size,
+							1024,
+							1,
+							1000000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("stellapolicy.sealed",
+							 "Air-gapped mode: runs record sealed inputs and refuse anything that needs data not in the database.",
+							 NULL,
+							 &sp_sealed,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/* Set by a run while it writes findings, read by the history trigger. */
+	DefineCustomStringVariable("stellapolicy.run_id",
+							   "The run writing findings in this transaction (set by the engine).",
+							   NULL,
+							   &sp_run_id_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("stellapolicy");
 

@@ -14,6 +14,9 @@
 /* GUC variables (see stellapolicy.c for their meaning). */
 extern char *sp_tenant_setting;
 extern int	sp_max_document_size_kb;
+extern int	sp_batch_size;
+extern bool sp_sealed;
+extern char *sp_run_id_setting;
 
 /*
  * The tenant the current role acts for: stellapolicy.tenant, after checking

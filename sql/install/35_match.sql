@@ -22,11 +22,7 @@ CREATE FUNCTION @extschema@.candidate_tuples(sbom_ids text[] DEFAULT NULL,
 	RETURNS TABLE (sbom_id text, component_purl text, advisory_id text,
 				   advisory_revision bigint, vex_statements bigint[])
 	AS 'MODULE_PATHNAME', 'stellapolicy_candidate_tuples'
-	LANGUAGE C STABLE ROWS 10000
-	-- The join of components and affected entries must be a hash join
-	-- whatever the statistics say: right after a bulk load they say one row,
-	-- and a nested loop over the whole tenant is quadratic.
-	SET enable_nestloop = off;
+	LANGUAGE C STABLE ROWS 10000;
 
 COMMENT ON FUNCTION @extschema@.candidate_tuples(text[], bigint, bigint) IS
 	'every (SBOM, component, advisory) of the tenant whose version the advisory affects, sorted by SBOM id, advisory id and purl as bytes, with the VEX statements about each';

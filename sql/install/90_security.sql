@@ -11,7 +11,10 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['sbom', 'component', 'advisory_raw',
 							 'advisory_affected', 'advisory_tag', 'vex_raw',
-							 'vex_resolution', 'policy_version', 'policy_transition']
+							 'vex_resolution', 'policy_version', 'policy_transition',
+							 'policy_runs', 'policy_run_events', 'effective_finding',
+							 'effective_finding_history', 'policy_explain', 'policy_guard',
+							 'golden_sbom']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('CREATE POLICY tenant_isolation ON @extschema@.%I '
@@ -76,5 +79,14 @@ GRANT EXECUTE ON FUNCTION @extschema@.policy_approve(text, integer),
 	@extschema@.policy_activate(text, integer),
 	@extschema@.policy_archive(text, integer)
 	TO stellapolicy_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.policy_run_status(text),
+	@extschema@.canonical_json(text)
+	TO stellapolicy_reader;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.stella_policy_run(text, text, text[], jsonb, text, text, boolean, boolean, timestamptz)
+	TO stellapolicy_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.golden_sbom_add(text),
+	@extschema@.golden_sbom_remove(text)
+	TO stellapolicy_author;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_grant(text, name),
 	@extschema@.tenant_revoke(text, name) TO stellapolicy_admin;

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * match.h
+ *	  The candidate-tuple scan shared by candidate_tuples() and runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SP_MATCH_H
+#define SP_MATCH_H
+
+#include "postgres.h"
+
+/* Called once per candidate tuple, in byte order (SBOM, advisory, purl). */
+typedef void (*SpCandidateEmit) (void *ctx, const char *sbom_id,
+								 const char *purl, const char *advisory_id,
+								 int64 revision_id, Datum vex_pks);
+
+extern void sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
+							  Datum revisions, bool revs_null,
+							  Datum adv_cursor, bool adv_null,
+							  Datum vex_cursor, bool vex_null,
+							  SpCandidateEmit emit, void *ctx);
+
+#endif							/* SP_MATCH_H */

@@ -1,0 +1,1206 @@
+/*-------------------------------------------------------------------------
+ *
+ * run.c
+ *	  The run engine: gather a run's inputs, evaluate the policy over every
+ *	  candidate tuple, compute the determinism hash, and write the
+ *	  difference to effective_finding.
+ *
+ * Evaluation reads only what the run names: the SBOM revisions of its set,
+ * advisory revisions and tags up to its advisory cursor, VEX statements up
+ * to its VEX cursor, its env and its evaluation time.  The same RunInput
+ * therefore gives the same findings and hash whether it comes from a fresh
+ * run, a replay, or a bundle imported into another database.
+ *
+ * Everything runs inside the caller's SPI connection.  sp_run_write merges
+ * the sorted findings with the stored ones and writes only inserts, changes
+ * and removals, in batches of array-parameter statements; the history
+ * trigger keeps what was replaced.  The caller runs both inside a
+ * subtransaction, so a failure leaves the findings as they were.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/evp.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "arena.h"
+#include "dsl.h"
+#include "match.h"
+#include "pgutil.h"
+#include "policy.h"
+#include "run.h"
+#include "stellapolicy.h"
+
+/* A candidate tuple as the scan hands it over. */
+typedef struct Cand
+{
+	char	   *sbom_id;
+	char	   *purl;
+	char	   *advisory_id;
+	int64		revision_id;
+	int64	   *vex;
+	int			nvex;
+} Cand;
+
+typedef struct CandList
+{
+	Cand	   *items;
+	int			n;
+	int			max;
+	MemoryContext cxt;
+} CandList;
+
+typedef struct AdvInfo
+{
+	int64		revision_id;	/* hash key */
+	char	   *advisory_id;
+	char	   *source;
+	char	  **aliases;
+	int			naliases;
+	char	  **tags;
+	int			ntags;
+	char	   *published;
+	char	   *modified;
+	SpSeverityVector *vectors;
+	int			nvectors;
+	char	   *word;
+	int32		base_score;
+	char	   *digest;
+} AdvInfo;
+
+typedef struct VexInfo
+{
+	int64		pk;				/* hash key */
+	SpVexStatement stmt;
+	char	   *vuln_aliases_flat;	/* unused for matching; kept for debugging */
+	char	  **vuln_aliases;
+	int			naliases;
+	char	   *digest;
+} VexInfo;
+
+typedef struct CompInfo
+{
+	char		key[512];		/* sbom_id \x1f purl, hash key */
+	char	   *name;
+	char	   *version;
+	char	   *ecosystem;
+	char	   *scope;
+	char	  **licenses;
+	int			nlicenses;
+} CompInfo;
+
+static int
+run_query(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "run query failed: %s", SPI_result_code_string(rc));
+	return (int) SPI_processed;
+}
+
+/* Copy a SPI value into the run's context (SPI's goes away). */
+static char *
+keep(HeapTuple tup, TupleDesc td, int col)
+{
+	char	   *s = SPI_getvalue(tup, td, col);
+
+	return s ? pstrdup(s) : NULL;
+}
+
+static char **
+keep_array(HeapTuple tup, TupleDesc td, int col, int *n)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, td, col, &isnull);
+
+	*n = 0;
+	if (isnull)
+		return NULL;
+	return sp_text_array_elems(d, n);
+}
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Sort and drop duplicates; returns the new count. */
+static int
+sort_unique(char **v, int n)
+{
+	int			k = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(char *), cmp_cstr);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || strcmp(v[i], v[k - 1]) != 0)
+			v[k++] = v[i];
+	return k;
+}
+
+static void
+cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
+		  int64 revision_id, Datum vex_pks)
+{
+	CandList   *l = ctx;
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	Cand	   *c;
+	ArrayType  *a = DatumGetArrayTypeP(vex_pks);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (l->n == l->max)
+	{
+		l->max = l->max ? l->max * 2 : 1024;
+		l->items = l->items ? repalloc_huge(l->items, sizeof(Cand) * l->max)
+			: palloc_extended(sizeof(Cand) * l->max, MCXT_ALLOC_HUGE);
+	}
+	c = &l->items[l->n++];
+	c->sbom_id = pstrdup(sbom_id);
+	c->purl = pstrdup(purl);
+	c->advisory_id = pstrdup(advisory_id);
+	c->revision_id = revision_id;
+	deconstruct_array(a, INT8OID, 8, true, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	c->nvex = n;
+	c->vex = n ? palloc(sizeof(int64) * n) : NULL;
+	for (int i = 0; i < n; i++)
+		c->vex[i] = DatumGetInt64(elems[i]);
+	MemoryContextSwitchTo(old);
+}
+
+/* The newest change number of the tenant's advisory or VEX inputs. */
+int64
+sp_current_cursor(const char *tenant, bool vex)
+{
+	Oid			t[1] = {TEXTOID};
+	Datum		v[1] = {CStringGetTextDatum(tenant)};
+	bool		isnull;
+	Datum		d;
+
+	run_query(vex
+			  ? "SELECT greatest((SELECT max(change_seq) FROM stellapolicy.vex_raw WHERE tenant = $1), "
+			  "                 (SELECT max(change_seq) FROM stellapolicy.vex_resolution WHERE tenant = $1))"
+			  : "SELECT greatest((SELECT max(change_seq) FROM stellapolicy.advisory_raw WHERE tenant = $1), "
+			  "                 (SELECT max(change_seq) FROM stellapolicy.advisory_tag WHERE tenant = $1))",
+			  1, t, v, NULL);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/* "2026-12-03T17:31:43.123456Z" */
+char *
+sp_iso_micros(int64 unix_micros)
+{
+	TimestampTz ts = unix_micros - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min,
+					tm.tm_sec, (int) fsec);
+}
+
+static void
+json_str(StringInfo buf, const char *s)
+{
+	if (s == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, s);
+}
+
+static void
+json_str_array(StringInfo buf, char **v, int n)
+{
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i)
+			appendStringInfoChar(buf, ',');
+		json_str(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* The env as canonical JSON: keys sorted, numbers as thousandths. */
+static char *
+env_canonical(SpEnvEntry *env, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < n; i++)		/* sp_env_entries sorts by key */
+	{
+		if (i)
+			appendStringInfoChar(&buf, ',');
+		json_str(&buf, env[i].key);
+		appendStringInfoChar(&buf, ':');
+		switch (env[i].type)
+		{
+			case SP_ENV_STRING:
+				json_str(&buf, env[i].str);
+				break;
+			case SP_ENV_NUMBER:
+				appendStringInfo(&buf, INT64_FORMAT, env[i].num);
+				break;
+			case SP_ENV_BOOL:
+				appendStringInfoString(&buf, env[i].b ? "true" : "false");
+				break;
+			case SP_ENV_NULL:
+				appendStringInfoString(&buf, "null");
+				break;
+		}
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+static void
+sha256_final_hex(EVP_MD_CTX *md, char out[72])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	if (!EVP_DigestFinal_ex(md, d, &dl) || dl != 32)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-256 digest")));
+	memcpy(out, "sha256:", 7);
+	for (unsigned int i = 0; i < dl; i++)
+	{
+		out[7 + 2 * i] = hex[d[i] >> 4];
+		out[8 + 2 * i] = hex[d[i] & 0xf];
+	}
+	out[71] = '\0';
+}
+
+static void
+sha256_hex(const char *data, size_t len, char out[72])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+		!EVP_DigestUpdate(md, data, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-256 digest")));
+	sha256_final_hex(md, out);
+	EVP_MD_CTX_free(md);
+}
+
+static int
+cmp_finding(const void *a, const void *b)
+{
+	const RunFinding *x = a;
+	const RunFinding *y = b;
+	int			c = strcmp(x->sbom_id, y->sbom_id);
+
+	return c ? c : strcmp(x->key, y->key);
+}
+
+/* Resolve the SBOM set: ids, revisions and content digests, ordered. */
+static char **
+resolve_sboms(RunInput *in, char ***digests_out)
+{
+	Oid			t[3] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		v[3];
+	char		n[3] = {' ', ' ', ' '};
+	int			rows;
+	char	  **digests;
+
+	v[0] = CStringGetTextDatum(in->tenant);
+	v[1] = in->all_sboms ? (Datum) 0 : sp_text_array(in->sbom_ids, in->nsboms);
+	n[1] = in->all_sboms ? 'n' : ' ';
+	if (in->sbom_revisions)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(in->nsboms, 1));
+
+		for (int i = 0; i < in->nsboms; i++)
+			d[i] = Int32GetDatum(in->sbom_revisions[i]);
+		v[2] = PointerGetDatum(construct_array(d, in->nsboms, INT4OID, 4, true, TYPALIGN_INT));
+	}
+	else
+		n[2] = 'n';
+
+	rows = run_query("SELECT s.sbom_id, s.revision, s.content_digest, s.tags FROM stellapolicy.sbom s "
+					 "WHERE s.tenant = $1 AND CASE "
+					 "  WHEN $3::int[] IS NOT NULL THEN (s.sbom_id, s.revision) IN (SELECT * FROM unnest($2::text[], $3::int[])) "
+					 "  WHEN $2::text[] IS NOT NULL THEN s.is_current AND s.sbom_id = ANY ($2) "
+					 "  ELSE s.is_current AND s.active END "
+					 "ORDER BY s.sbom_id COLLATE \"C\"", 3, t, v, n);
+	if (!in->all_sboms && rows != in->nsboms)
+	{
+		/* Name the first SBOM that is missing. */
+		SPITupleTable *tt = SPI_tuptable;
+
+		for (int i = 0; i < in->nsboms; i++)
+		{
+			bool		found = false;
+
+			for (int r = 0; r < rows && !found; r++)
+				found = strcmp(SPI_getvalue(tt->vals[r], tt->tupdesc, 1), in->sbom_ids[i]) == 0;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("SBOM \"%s\"%s does not exist", in->sbom_ids[i],
+								in->sbom_revisions ? psprintf(" revision %d", in->sbom_revisions[i]) : "")));
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the SBOM set names an SBOM twice")));
+	}
+
+	in->nsboms = rows;
+	in->sbom_ids = palloc(sizeof(char *) * Max(rows, 1));
+	in->sbom_revisions = palloc(sizeof(int32) * Max(rows, 1));
+	digests = palloc(sizeof(char *) * Max(rows, 1));
+	for (int i = 0; i < rows; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		in->sbom_ids[i] = keep(tup, SPI_tuptable->tupdesc, 1);
+		in->sbom_revisions[i] = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		digests[i] = keep(tup, SPI_tuptable->tupdesc, 3);
+	}
+	in->all_sboms = false;
+	*digests_out = digests;
+	return in->sbom_ids;
+}
+
+void
+sp_run_evaluate(RunInput *in, RunOutput *out)
+{
+	const SpPolicy *policy = sp_policy_cached(in->digest, in->ir, strlen(in->ir));
+	char	  **sbom_digests;
+	CandList	cands = {0};
+	HTAB	   *advs;
+	HTAB	   *vexes;
+	HTAB	   *comps;
+	HTAB	   *sbomtags;
+	HASHCTL		ctl;
+	SpEnvEntry *env = NULL;
+	int			nenv = 0;
+	Oid			t[5];
+	Datum		v[5];
+	int			rows;
+	SpArena    *scratch;
+	MemoryContext runcxt = CurrentMemoryContext;
+	Datum		ids_arr;
+	Datum		revs_arr;
+
+	memset(out, 0, sizeof(*out));
+
+	/* Inputs: SBOM revisions, env. */
+	resolve_sboms(in, &sbom_digests);
+	if (in->env != (Datum) 0)
+		sp_env_entries(in->env, &env, &nenv);
+	out->env_json = env_canonical(env, nenv);
+	ids_arr = sp_text_array(in->sbom_ids, in->nsboms);
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(in->nsboms, 1));
+
+		for (int i = 0; i < in->nsboms; i++)
+			d[i] = Int32GetDatum(in->sbom_revisions[i]);
+		revs_arr = PointerGetDatum(construct_array(d, in->nsboms, INT4OID, 4, true, TYPALIGN_INT));
+	}
+
+	/* SBOM tags. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 256;
+	ctl.entrysize = 256 + sizeof(void *) * 2;
+	ctl.hcxt = runcxt;
+	sbomtags = hash_create("run sbom tags", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	t[0] = TEXTOID;
+	t[1] = TEXTARRAYOID;
+	t[2] = INT4ARRAYOID;
+	v[0] = CStringGetTextDatum(in->tenant);
+	v[1] = ids_arr;
+	v[2] = revs_arr;
+	rows = run_query("SELECT s.sbom_id, s.tags FROM stellapolicy.sbom s "
+					 "WHERE s.tenant = $1 AND (s.sbom_id, s.revision) IN (SELECT * FROM unnest($2::text[], $3::int[]))",
+					 3, t, v, NULL);
+	for (int i = 0; i < rows; i++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char		key[256];
+		void	  **e;
+		int			nt;
+		char	  **tags;
+
+		memset(key, 0, sizeof(key));
+		strlcpy(key, id, sizeof(key));
+		tags = keep_array(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &nt);
+		e = hash_search(sbomtags, key, HASH_ENTER, NULL);
+		e[256 / sizeof(void *)] = tags;
+		e[256 / sizeof(void *) + 1] = (void *) (intptr_t) nt;
+	}
+
+	/* Components in the set. */
+	rows = run_query("SELECT count(*) FROM stellapolicy.component c "
+					 "WHERE c.tenant = $1 AND (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $3::int[]))",
+					 3, t, v, NULL);
+	{
+		bool		isnull;
+
+		out->components = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	/* Candidate tuples, in byte order. */
+	cands.cxt = runcxt;
+	sp_candidate_scan(in->tenant, ids_arr, false, revs_arr, false,
+					  Int64GetDatum(in->adv_cursor), false,
+					  Int64GetDatum(in->vex_cursor), false,
+					  cand_emit, &cands);
+
+	/* Advisory revisions used, with the tags on their ids and aliases. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(AdvInfo);
+	ctl.hcxt = runcxt;
+	advs = hash_create("run advisories", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	{
+		int64	   *revs = palloc(sizeof(int64) * Max(cands.n, 1));
+		Datum	   *d;
+		int			nrev = 0;
+
+		for (int i = 0; i < cands.n; i++)
+			if (nrev == 0 || revs[nrev - 1] != cands.items[i].revision_id)
+				revs[nrev++] = cands.items[i].revision_id;
+		d = palloc(sizeof(Datum) * Max(nrev, 1));
+		for (int i = 0; i < nrev; i++)
+			d[i] = Int64GetDatum(revs[i]);
+		t[1] = INT8ARRAYOID;
+		t[2] = INT8OID;
+		v[1] = PointerGetDatum(construct_array(d, nrev, INT8OID, 8, true, TYPALIGN_DOUBLE));
+		v[2] = Int64GetDatum(in->adv_cursor);
+		rows = run_query(
+						 "SELECT a.revision_id, a.advisory_id, a.source, a.aliases, "
+						 "  pg_catalog.to_char(a.published AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+						 "  pg_catalog.to_char(a.modified AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+						 "  a.severity_word, a.content_digest, "
+						 "  ARRAY(SELECT e->>'type' FROM pg_catalog.jsonb_array_elements(a.severity) WITH ORDINALITY x(e, o) ORDER BY o), "
+						 "  ARRAY(SELECT e->>'score' FROM pg_catalog.jsonb_array_elements(a.severity) WITH ORDINALITY x(e, o) ORDER BY o), "
+						 "  ARRAY(SELECT DISTINCT g.tag FROM stellapolicy.advisory_tag g "
+						 "        WHERE g.tenant = $1 AND g.change_seq <= $3 "
+						 "          AND (g.subject_id = a.advisory_id OR g.subject_id = ANY (a.aliases)) ORDER BY 1) "
+						 "FROM stellapolicy.advisory_raw a "
+						 "WHERE a.tenant = $1 AND a.revision_id = ANY ($2)", 3, t, v, NULL);
+	}
+	for (int i = 0; i < rows; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		rid = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		AdvInfo    *a = hash_search(advs, &rid, HASH_ENTER, NULL);
+		int			ntypes,
+					nscores,
+					k = 0;
+		char	  **types;
+		char	  **scores;
+
+		a->advisory_id = keep(tup, td, 2);
+		a->source = keep(tup, td, 3);
+		a->aliases = keep_array(tup, td, 4, &a->naliases);
+		a->published = keep(tup, td, 5);
+		a->modified = keep(tup, td, 6);
+		a->word = keep(tup, td, 7);
+		a->digest = keep(tup, td, 8);
+		types = keep_array(tup, td, 9, &ntypes);
+		scores = keep_array(tup, td, 10, &nscores);
+		a->tags = keep_array(tup, td, 11, &a->ntags);
+		a->vectors = palloc0(sizeof(SpSeverityVector) * Max(ntypes, 1));
+		for (int j = 0; j < ntypes && j < nscores; j++)
+		{
+			if (strcmp(types[j], "CVSS_V2") == 0)
+				a->vectors[k].type = SP_CVSS_V2;
+			else if (strcmp(types[j], "CVSS_V3") == 0)
+				a->vectors[k].type = SP_CVSS_V3;
+			else if (strcmp(types[j], "CVSS_V4") == 0)
+				a->vectors[k].type = SP_CVSS_V4;
+			else
+				continue;
+			a->vectors[k++].vector = scores[j];
+		}
+		a->nvectors = k;
+		a->base_score = sp_advisory_base_score(a->vectors, k, a->word);
+	}
+
+	/* VEX statements used. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(VexInfo);
+	ctl.hcxt = runcxt;
+	vexes = hash_create("run vex", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	{
+		int			total = 0;
+		Datum	   *d;
+		int			k = 0;
+
+		for (int i = 0; i < cands.n; i++)
+			total += cands.items[i].nvex;
+		d = palloc(sizeof(Datum) * Max(total, 1));
+		for (int i = 0; i < cands.n; i++)
+			for (int j = 0; j < cands.items[i].nvex; j++)
+				d[k++] = Int64GetDatum(cands.items[i].vex[j]);
+		t[1] = INT8ARRAYOID;
+		v[1] = PointerGetDatum(construct_array(d, k, INT8OID, 8, true, TYPALIGN_DOUBLE));
+		rows = run_query("SELECT v.statement_pk, coalesce(v.document_id, v.document_digest) || '#' || v.statement_id, "
+						 "  v.issuer, v.status, v.justification, "
+						 "  (extract(epoch FROM v.statement_time) * 1000000)::bigint, v.vulnerability, "
+						 "  coalesce(v.product_purl, r.product_purl), v.vuln_aliases, "
+						 "  'sha256:' || pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v.document_digest || '#' || v.item, 'UTF8')), 'hex') "
+						 "FROM stellapolicy.vex_raw v LEFT JOIN stellapolicy.vex_resolution r USING (statement_pk) "
+						 "WHERE v.tenant = $1 AND v.statement_pk = ANY ($2)", 2, t, v, NULL);
+	}
+	for (int i = 0; i < rows; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		pk = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		VexInfo    *x = hash_search(vexes, &pk, HASH_ENTER, NULL);
+		char	   *ts = SPI_getvalue(tup, td, 6);
+
+		x->stmt.id = keep(tup, td, 2);
+		x->stmt.issuer = keep(tup, td, 3);
+		x->stmt.status = keep(tup, td, 4);
+		x->stmt.justification = keep(tup, td, 5);
+		x->stmt.timestamp = ts ? strtoll(ts, NULL, 10) : 0;
+		x->stmt.vulnerability = keep(tup, td, 7);
+		x->stmt.product = keep(tup, td, 8);
+		x->vuln_aliases = keep_array(tup, td, 9, &x->naliases);
+		x->digest = keep(tup, td, 10);
+	}
+
+	/* Component details for the tuples' (SBOM, purl) pairs. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 512;
+	ctl.entrysize = sizeof(CompInfo);
+	ctl.hcxt = runcxt;
+	comps = hash_create("run components", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	{
+		char	  **cs = palloc(sizeof(char *) * Max(cands.n, 1));
+		char	  **cp = palloc(sizeof(char *) * Max(cands.n, 1));
+
+		for (int i = 0; i < cands.n; i++)
+		{
+			cs[i] = cands.items[i].sbom_id;
+			cp[i] = cands.items[i].purl;
+		}
+		t[1] = TEXTARRAYOID;
+		t[2] = INT4ARRAYOID;
+		t[3] = TEXTARRAYOID;
+		t[4] = TEXTARRAYOID;
+		v[1] = ids_arr;
+		v[2] = revs_arr;
+		v[3] = sp_text_array(cs, cands.n);
+		v[4] = sp_text_array(cp, cands.n);
+		rows = run_query("SELECT DISTINCT ON (c.sbom_id, c.purl) c.sbom_id, c.purl, c.name, "
+						 "  coalesce(c.match_version, c.version), c.purl_type, c.scope, c.licenses "
+						 "FROM stellapolicy.component c "
+						 "WHERE c.tenant = $1 AND (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $3::int[])) "
+						 "  AND (c.sbom_id, c.purl) IN (SELECT * FROM unnest($4::text[], $5::text[])) "
+						 "ORDER BY c.sbom_id, c.purl, c.ordinal", 5, t, v, NULL);
+	}
+	for (int i = 0; i < rows; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		char		key[512];
+		CompInfo   *c;
+
+		memset(key, 0, sizeof(key));
+		snprintf(key, sizeof(key), "%s\x1f%s", SPI_getvalue(tup, td, 1), SPI_getvalue(tup, td, 2));
+		c = hash_search(comps, key, HASH_ENTER, NULL);
+		c->name = keep(tup, td, 3);
+		c->version = keep(tup, td, 4);
+		c->ecosystem = keep(tup, td, 5);
+		c->scope = keep(tup, td, 6);
+		c->licenses = keep_array(tup, td, 7, &c->nlicenses);
+	}
+
+	/* Evaluate every tuple. */
+	out->nrules = sp_policy_rule_count(policy);
+	out->rule_hits = palloc0(sizeof(int) * (out->nrules + 1));
+	out->findings = palloc_extended(sizeof(RunFinding) * Max(cands.n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	scratch = sp_arena_create_with(palloc, pfree);
+	{
+		SpVexStatement *vbuf = palloc(sizeof(SpVexStatement) * 64);
+		int			vmax = 64;
+
+		for (int i = 0; i < cands.n; i++)
+		{
+			Cand	   *cd = &cands.items[i];
+			AdvInfo    *a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
+			char		ckey[512];
+			char		skey[256];
+			CompInfo   *c;
+			void	  **st;
+			SpTuple		tu;
+			SpVerdict	vd;
+			RunFinding *f = &out->findings[out->nfindings];
+			StringInfoData buf;
+
+			CHECK_FOR_INTERRUPTS();
+			memset(ckey, 0, sizeof(ckey));
+			snprintf(ckey, sizeof(ckey), "%s\x1f%s", cd->sbom_id, cd->purl);
+			c = hash_search(comps, ckey, HASH_FIND, NULL);
+			memset(skey, 0, sizeof(skey));
+			strlcpy(skey, cd->sbom_id, sizeof(skey));
+			st = hash_search(sbomtags, skey, HASH_FIND, NULL);
+			if (a == NULL || c == NULL)
+				elog(ERROR, "run inputs changed during the run (advisory revision " INT64_FORMAT ")",
+					 cd->revision_id);
+
+			memset(&tu, 0, sizeof(tu));
+			tu.sbom_id = cd->sbom_id;
+			if (st)
+			{
+				tu.sbom_tags = (const char *const *) st[256 / sizeof(void *)];
+				tu.n_sbom_tags = (int) (intptr_t) st[256 / sizeof(void *) + 1];
+			}
+			tu.purl = cd->purl;
+			tu.name = c->name;
+			tu.version = c->version;
+			tu.ecosystem = c->ecosystem;
+			tu.scope = c->scope;
+			tu.licenses = (const char *const *) c->licenses;
+			tu.n_licenses = c->nlicenses;
+			tu.advisory_id = a->advisory_id;
+			tu.advisory_source = a->source;
+			tu.aliases = (const char *const *) a->aliases;
+			tu.n_aliases = a->naliases;
+			tu.advisory_tags = (const char *const *) a->tags;
+			tu.n_advisory_tags = a->ntags;
+			tu.published = a->published;
+			tu.modified = a->modified;
+			tu.vectors = a->vectors;
+			tu.n_vectors = a->nvectors;
+			tu.severity_word = a->word;
+			tu.base_score = a->base_score;
+			tu.env = env;
+			tu.n_env = nenv;
+			tu.eval_time = in->eval_time;
+
+			/* The statements the scan associated, under the id that matched. */
+			if (cd->nvex > vmax)
+			{
+				vmax = cd->nvex * 2;
+				vbuf = repalloc(vbuf, sizeof(SpVexStatement) * vmax);
+			}
+			for (int j = 0; j < cd->nvex; j++)
+			{
+				VexInfo    *x = hash_search(vexes, &cd->vex[j], HASH_FIND, NULL);
+				bool		direct = false;
+
+				if (x == NULL)
+					elog(ERROR, "run inputs changed during the run (VEX statement " INT64_FORMAT ")", cd->vex[j]);
+				vbuf[j] = x->stmt;
+				if (pg_strcasecmp(x->stmt.vulnerability, a->advisory_id) == 0)
+					direct = true;
+				for (int k = 0; k < a->naliases && !direct; k++)
+					direct = pg_strcasecmp(x->stmt.vulnerability, a->aliases[k]) == 0;
+				for (int k = 0; k < x->naliases && !direct; k++)
+				{
+					bool		hit = pg_strcasecmp(x->vuln_aliases[k], a->advisory_id) == 0;
+
+					for (int m = 0; m < a->naliases && !hit; m++)
+						hit = pg_strcasecmp(x->vuln_aliases[k], a->aliases[m]) == 0;
+					if (hit)
+					{
+						vbuf[j].vulnerability = x->vuln_aliases[k];
+						direct = true;
+					}
+				}
+			}
+			tu.vex = vbuf;
+			tu.n_vex = cd->nvex;
+
+			sp_arena_reset(scratch);
+			if (sp_dsl_evaluate(policy, &tu, &vd, scratch) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory evaluating the policy")));
+
+			f->sbom_id = cd->sbom_id;
+			f->purl = cd->purl;
+			f->advisory_id = a->advisory_id;
+			f->key = psprintf("%s#%s", cd->purl, a->advisory_id);
+			f->status = pstrdup(vd.status);
+			f->band = vd.band;
+			f->score = vd.score;
+			f->quiet = vd.quiet;
+			f->has_quiet_until = vd.has_quiet_until;
+			f->quiet_until = vd.quiet_until;
+			f->rule = vd.rule ? pstrdup(vd.rule) : NULL;
+			f->rule_index = vd.rule_index;
+			f->rationale = vd.rationale ? pstrdup(vd.rationale) : NULL;
+			initStringInfo(&buf);
+			appendStringInfoChar(&buf, '{');
+			for (int k = 0; k < vd.n_annotations; k++)
+			{
+				if (k)
+					appendStringInfoChar(&buf, ',');
+				json_str(&buf, vd.annotations[k].key);
+				appendStringInfo(&buf, ":%s", vd.annotations[k].json);
+			}
+			appendStringInfoChar(&buf, '}');
+			f->annotations = buf.data;
+			initStringInfo(&buf);
+			json_str_array(&buf, (char **) vd.warnings, vd.n_warnings);
+			f->warnings = buf.data;
+			f->verdict_json = pstrdup(sp_verdict_json(&vd, scratch));
+			{
+				char	   *d = psprintf("%d\n%s", in->version, f->verdict_json);
+
+				sha256_hex(d, strlen(d), f->verdict_digest);
+				pfree(d);
+			}
+			f->vex_override = vd.rule_index >= 0 && cd->nvex > 0 &&
+				(strcmp(vd.status, "not_affected") == 0 || strcmp(vd.status, "fixed") == 0);
+			if (in->explain)
+				f->explain = pstrdup(sp_dsl_explain(policy, &tu,
+													psprintf("%s|%s", cd->sbom_id, f->key),
+													scratch));
+			if (vd.rule_index >= 0)
+			{
+				out->rules_fired++;
+				if (vd.rule_index < out->nrules)
+					out->rule_hits[vd.rule_index]++;
+			}
+			else
+				out->rule_hits[out->nrules]++;
+			if (f->vex_override)
+				out->vex_overrides++;
+			out->nfindings++;
+		}
+	}
+
+	/* Findings in the order the hash and the writer use. */
+	if (out->nfindings > 1)
+		qsort(out->findings, out->nfindings, sizeof(RunFinding), cmp_finding);
+
+	/* The determinism hash. */
+	{
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		char		findings_digest[72];
+		StringInfoData doc;
+		char	  **list;
+		int			nl;
+		HASH_SEQ_STATUS hs;
+
+		if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+			elog(ERROR, "could not start SHA-256");
+		for (int i = 0; i < out->nfindings; i++)
+		{
+			StringInfoData line;
+
+			initStringInfo(&line);
+			appendStringInfoString(&line, "{\"findingKey\":");
+			json_str(&line, out->findings[i].key);
+			appendStringInfoString(&line, ",\"sbomId\":");
+			json_str(&line, out->findings[i].sbom_id);
+			appendStringInfo(&line, ",\"verdict\":%s}\n", out->findings[i].verdict_json);
+			EVP_DigestUpdate(md, line.data, line.len);
+			pfree(line.data);
+		}
+		sha256_final_hex(md, findings_digest);
+		EVP_MD_CTX_free(md);
+
+		initStringInfo(&doc);
+		appendStringInfoString(&doc, "{\"advisories\":");
+		list = palloc(sizeof(char *) * (hash_get_num_entries(advs) + 1));
+		nl = 0;
+		{
+			AdvInfo    *a;
+
+			hash_seq_init(&hs, advs);
+			while ((a = hash_seq_search(&hs)) != NULL)
+				list[nl++] = a->digest;
+		}
+		json_str_array(&doc, list, sort_unique(list, nl));
+		appendStringInfoString(&doc, ",\"engine\":");
+		json_str(&doc, SP_ENGINE_VERSION);
+		appendStringInfo(&doc, ",\"env\":%s,\"evaluationTime\":", out->env_json);
+		json_str(&doc, sp_iso_micros(in->eval_time));
+		appendStringInfoString(&doc, ",\"findings\":");
+		json_str(&doc, findings_digest);
+		appendStringInfoString(&doc, ",\"policy\":");
+		json_str(&doc, in->digest);
+		appendStringInfoString(&doc, ",\"sboms\":");
+		json_str_array(&doc, sbom_digests, sort_unique(sbom_digests, in->nsboms));
+		appendStringInfoString(&doc, ",\"tags\":");
+		{
+			AdvInfo    *a;
+			int			total = 0;
+
+			hash_seq_init(&hs, advs);
+			while ((a = hash_seq_search(&hs)) != NULL)
+				total += a->ntags;
+			list = palloc(sizeof(char *) * (total + 1));
+			nl = 0;
+			hash_seq_init(&hs, advs);
+			while ((a = hash_seq_search(&hs)) != NULL)
+				for (int k = 0; k < a->ntags; k++)
+					list[nl++] = psprintf("%s:%s", a->advisory_id, a->tags[k]);
+		}
+		json_str_array(&doc, list, sort_unique(list, nl));
+		appendStringInfoString(&doc, ",\"vex\":");
+		{
+			VexInfo    *x;
+
+			list = palloc(sizeof(char *) * (hash_get_num_entries(vexes) + 1));
+			nl = 0;
+			hash_seq_init(&hs, vexes);
+			while ((x = hash_seq_search(&hs)) != NULL)
+				list[nl++] = x->digest;
+		}
+		json_str_array(&doc, list, sort_unique(list, nl));
+		appendStringInfoChar(&doc, '}');
+		sha256_hex(doc.data, doc.len, out->hash);
+	}
+
+	/* The inputs as recorded on the run. */
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, "{\"sbomSet\":[");
+		for (int i = 0; i < in->nsboms; i++)
+		{
+			if (i)
+				appendStringInfoChar(&buf, ',');
+			appendStringInfoString(&buf, "{\"digest\":");
+			json_str(&buf, sbom_digests[i]);
+			appendStringInfoString(&buf, ",\"id\":");
+			json_str(&buf, in->sbom_ids[i]);
+			appendStringInfo(&buf, ",\"revision\":%d}", in->sbom_revisions[i]);
+		}
+		appendStringInfo(&buf, "],\"advisoryCursor\":" INT64_FORMAT ",\"vexCursor\":" INT64_FORMAT
+						 ",\"env\":%s,\"evaluationTime\":", in->adv_cursor, in->vex_cursor, out->env_json);
+		json_str(&buf, sp_iso_micros(in->eval_time));
+		appendStringInfoChar(&buf, '}');
+		out->inputs_json = buf.data;
+	}
+}
+
+/* ---------- writing findings ---------- */
+
+/* Create the policy's partition of effective_finding if it is missing. */
+static void
+ensure_partition(const char *policy_id)
+{
+	char		digest[72];
+	char		safe[32];
+	int			k = 0;
+	char	   *name;
+	Oid			t[1] = {TEXTOID};
+	Datum		v[1];
+	int			rc;
+
+	/* A readable, bounded, collision-free name: policy_<clean>_<hash>. */
+	for (const char *p = policy_id; *p && k < 24; p++)
+		safe[k++] = isalnum((unsigned char) *p) ? pg_ascii_tolower((unsigned char) *p) : '_';
+	safe[k] = '\0';
+	sha256_hex(policy_id, strlen(policy_id), digest);
+	name = psprintf("effective_finding_%s_%.8s", safe, digest + 7);
+
+	v[0] = CStringGetTextDatum(psprintf("stellapolicy partition %s", policy_id));
+	rc = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 11))",
+							   1, t, v, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "advisory lock failed");
+
+	/* Already there: nothing to do (and no NOTICE for the caller). */
+	v[0] = CStringGetTextDatum(psprintf("stellapolicy.%s", quote_identifier(name)));
+	rc = SPI_execute_with_args("SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, t, v, NULL, true, 1);
+	if (rc == SPI_OK_SELECT && SPI_processed == 1 &&
+		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0)
+		return;
+
+	rc = SPI_execute(psprintf("CREATE TABLE stellapolicy.%s "
+							  "PARTITION OF stellapolicy.effective_finding FOR VALUES IN (%s)",
+							  quote_identifier(name), quote_literal_cstr(policy_id)),
+					 false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "could not create the findings partition: %s", SPI_result_code_string(rc));
+}
+
+typedef struct WriteBatch
+{
+	int			n;
+	int			max;
+	char	  **cols[14];
+} WriteBatch;
+
+static void
+batch_add(WriteBatch *b, const RunFinding *f, const char *score)
+{
+	if (b->n == b->max)
+	{
+		b->max = b->max ? b->max * 2 : 1024;
+		for (int k = 0; k < 14; k++)
+			b->cols[k] = b->cols[k] ? repalloc(b->cols[k], sizeof(char *) * b->max)
+				: palloc(sizeof(char *) * b->max);
+	}
+	b->cols[0][b->n] = f->sbom_id;
+	b->cols[1][b->n] = f->key;
+	b->cols[2][b->n] = f->purl;
+	b->cols[3][b->n] = f->advisory_id;
+	b->cols[4][b->n] = (char *) f->status;
+	b->cols[5][b->n] = (char *) sp_band_name(f->band);
+	b->cols[6][b->n] = (char *) score;
+	b->cols[7][b->n] = f->quiet ? "t" : "f";
+	b->cols[8][b->n] = f->has_quiet_until ? psprintf(INT64_FORMAT, f->quiet_until) : NULL;
+	b->cols[9][b->n] = (char *) f->rule;
+	b->cols[10][b->n] = (char *) f->rationale;
+	b->cols[11][b->n] = f->annotations;
+	b->cols[12][b->n] = f->warnings;
+	b->cols[13][b->n] = (char *) f->verdict_digest;
+	b->n++;
+}
+
+/* Run one batch statement over the batch's columns. */
+static void
+batch_flush(WriteBatch *b, const char *sql, const RunInput *in, const char *run_id)
+{
+	Oid			t[19];
+	Datum		v[19];
+	int			rc;
+
+	if (b->n == 0)
+		return;
+	t[0] = TEXTOID;
+	v[0] = CStringGetTextDatum(in->tenant);
+	t[1] = TEXTOID;
+	v[1] = CStringGetTextDatum(in->policy_id);
+	t[2] = INT4OID;
+	v[2] = Int32GetDatum(in->version);
+	t[3] = TEXTOID;
+	v[3] = CStringGetTextDatum(run_id);
+	t[4] = INT8OID;
+	v[4] = Int64GetDatum(in->eval_time);
+	for (int k = 0; k < 14; k++)
+	{
+		t[5 + k] = TEXTARRAYOID;
+		v[5 + k] = sp_text_array(b->cols[k], b->n);
+	}
+	rc = SPI_execute_with_args(sql, 19, t, v, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "writing findings failed: %s", SPI_result_code_string(rc));
+	b->n = 0;
+}
+
+#define UNNEST_FINDINGS \
+	"unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], " \
+	"       $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], " \
+	"       $18::text[], $19::text[]) " \
+	"  AS u(sbom_id, finding_key, purl, advisory_id, status, band, score, quiet, " \
+	"       quiet_until, rule_name, rationale, annotations, warnings, verdict_digest)"
+
+#define EPOCH_TS(x) "(timestamptz 'epoch' + (" x ")::bigint * interval '1 microsecond')"
+
+static const char *insert_sql =
+"INSERT INTO stellapolicy.effective_finding (tenant, policy_id, sbom_id, finding_key, "
+"  component_purl, advisory_id, status, severity_band, score, quiet, quiet_until, rule_name, "
+"  rationale, policy_version, annotations, warnings, run_id, first_seen, last_seen, verdict_digest) "
+"SELECT $1, $2, u.sbom_id, u.finding_key, u.purl, u.advisory_id, u.status, u.band, "
+"  u.score::numeric, u.quiet::boolean, " EPOCH_TS("u.quiet_until") ", u.rule_name, u.rationale, $3, "
+"  u.annotations::jsonb, u.warnings::jsonb, $4, " EPOCH_TS("$5") ", " EPOCH_TS("$5") ", u.verdict_digest "
+"FROM " UNNEST_FINDINGS;
+
+static const char *update_sql =
+"UPDATE stellapolicy.effective_finding f SET status = u.status, severity_band = u.band, "
+"  score = u.score::numeric, quiet = u.quiet::boolean, quiet_until = " EPOCH_TS("u.quiet_until") ", "
+"  rule_name = u.rule_name, rationale = u.rationale, policy_version = $3, "
+"  annotations = u.annotations::jsonb, warnings = u.warnings::jsonb, run_id = $4, "
+"  last_seen = " EPOCH_TS("$5") ", verdict_digest = u.verdict_digest "
+"FROM " UNNEST_FINDINGS " "
+"WHERE f.tenant = $1 AND f.policy_id = $2 AND f.sbom_id = u.sbom_id AND f.finding_key = u.finding_key";
+
+static const char *delete_sql =
+"DELETE FROM stellapolicy.effective_finding f "
+"USING " UNNEST_FINDINGS " "
+"WHERE f.tenant = $1 AND f.policy_id = $2 AND f.sbom_id = u.sbom_id AND f.finding_key = u.finding_key "
+"  AND $3 IS NOT NULL AND $4 IS NOT NULL AND $5 IS NOT NULL";
+
+/* Compare (sbom, key) pairs bytewise, as the findings are sorted. */
+static int
+cmp_pair(const char *s1, const char *k1, const char *s2, const char *k2)
+{
+	int			c = strcmp(s1, s2);
+
+	return c ? c : strcmp(k1, k2);
+}
+
+void
+sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
+{
+	Oid			t[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
+	Datum		v[3];
+	char		n[3] = {' ', ' ', ' '};
+	WriteBatch	ins = {0};
+	WriteBatch	upd = {0};
+	WriteBatch	del = {0};
+	int			batch_size = Max(sp_batch_size, 1);
+	int			i = 0;
+	int			rows;
+	SPITupleTable *tt;
+	int			rc;
+
+	ensure_partition(in->policy_id);
+
+	/* The history trigger names this run as the one that changed rows. */
+	v[0] = CStringGetTextDatum(run_id);
+	rc = SPI_execute_with_args("SELECT pg_catalog.set_config('stellapolicy.run_id', $1, true)",
+							   1, t, v, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "set_config failed");
+
+	/* The stored findings this run answers for, in the same order. */
+	v[0] = CStringGetTextDatum(in->tenant);
+	v[1] = CStringGetTextDatum(in->policy_id);
+	v[2] = sp_text_array(in->sbom_ids, in->nsboms);
+	rows = run_query(in->all_sboms
+					 ? "SELECT sbom_id, finding_key, verdict_digest FROM stellapolicy.effective_finding "
+					 "WHERE tenant = $1 AND policy_id = $2 AND $3::text[] IS NOT NULL "
+					 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\""
+					 : "SELECT sbom_id, finding_key, verdict_digest FROM stellapolicy.effective_finding "
+					 "WHERE tenant = $1 AND policy_id = $2 AND sbom_id = ANY ($3) "
+					 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\"",
+					 3, t, v, n);
+	tt = SPI_tuptable;
+
+	/* Merge: new, changed, unchanged, removed. */
+	{
+		int			j = 0;
+
+		while (i < out->nfindings || j < rows)
+		{
+			RunFinding *f = i < out->nfindings ? &out->findings[i] : NULL;
+			char	   *es = j < rows ? SPI_getvalue(tt->vals[j], tt->tupdesc, 1) : NULL;
+			char	   *ek = j < rows ? SPI_getvalue(tt->vals[j], tt->tupdesc, 2) : NULL;
+			int			c;
+
+			if (f == NULL)
+				c = 1;
+			else if (es == NULL)
+				c = -1;
+			else
+				c = cmp_pair(f->sbom_id, f->key, es, ek);
+
+			if (c < 0)
+			{
+				batch_add(&ins, f, psprintf("%d.%03d", f->score / 1000, f->score % 1000));
+				out->written++;
+				i++;
+			}
+			else if (c > 0)
+			{
+				RunFinding	gone = {0};
+
+				gone.sbom_id = pstrdup(es);
+				gone.key = pstrdup(ek);
+				gone.purl = gone.key;
+				gone.advisory_id = gone.key;
+				gone.status = "";
+				gone.annotations = "{}";
+				gone.warnings = "[]";
+				batch_add(&del, &gone, "0");
+				out->removed++;
+				j++;
+			}
+			else
+			{
+				if (strcmp(f->verdict_digest, SPI_getvalue(tt->vals[j], tt->tupdesc, 3)) != 0)
+				{
+					batch_add(&upd, f, psprintf("%d.%03d", f->score / 1000, f->score % 1000));
+					out->written++;
+					out->changed++;
+				}
+				i++;
+				j++;
+			}
+		}
+	}
+
+	/* Write in batches of stellapolicy.batch_size rows. */
+	{
+		WriteBatch *bs[3] = {&del, &upd, &ins};
+		const char *sqls[3] = {delete_sql, update_sql, insert_sql};
+
+		for (int b = 0; b < 3; b++)
+		{
+			WriteBatch *w = bs[b];
+			int			total = w->n;
+
+			for (int start = 0; start < total; start += batch_size)
+			{
+				WriteBatch	part;
+				int			cnt = Min(batch_size, total - start);
+
+				part.n = cnt;
+				part.max = cnt;
+				for (int k = 0; k < 14; k++)
+					part.cols[k] = w->cols[k] + start;
+				CHECK_FOR_INTERRUPTS();
+				batch_flush(&part, sqls[b], in, run_id);
+			}
+		}
+	}
+
+	/* Explain traces. */
+	if (in->explain)
+	{
+		char	  **sb = palloc(sizeof(char *) * Max(out->nfindings, 1));
+		char	  **fk = palloc(sizeof(char *) * Max(out->nfindings, 1));
+		char	  **tr = palloc(sizeof(char *) * Max(out->nfindings, 1));
+		Oid			te[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum		ve[5];
+
+		for (int k = 0; k < out->nfindings; k += batch_size)
+		{
+			int			cnt = Min(batch_size, out->nfindings - k);
+
+			for (int m = 0; m < cnt; m++)
+			{
+				sb[m] = out->findings[k + m].sbom_id;
+				fk[m] = out->findings[k + m].key;
+				tr[m] = out->findings[k + m].explain;
+			}
+			ve[0] = CStringGetTextDatum(in->tenant);
+			ve[1] = CStringGetTextDatum(run_id);
+			ve[2] = sp_text_array(sb, cnt);
+			ve[3] = sp_text_array(fk, cnt);
+			ve[4] = sp_text_array(tr, cnt);
+			rc = SPI_execute_with_args("INSERT INTO stellapolicy.policy_explain (tenant, run_id, sbom_id, finding_key, trace) "
+									   "SELECT $1, $2, s, k, t::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS x(s, k, t)",
+									   5, te, ve, NULL, false, 0);
+			if (rc != SPI_OK_INSERT)
+				elog(ERROR, "writing explain traces failed: %s", SPI_result_code_string(rc));
+		}
+	}
+}

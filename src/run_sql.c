@@ -1,0 +1,417 @@
+/*-------------------------------------------------------------------------
+ *
+ * run_sql.c
+ *	  stella_policy_run and the run record.
+ *
+ * A run request is checked (mode, priority, env, SBOM set, an active policy
+ * version, the determinism guard), given its id and recorded as queued.
+ * With wait => true the calling backend executes it at once: the run goes
+ * to running, the engine evaluates and writes inside a subtransaction, and
+ * the run ends succeeded with its stats, cursors and hash, or failed with
+ * its error, the subtransaction rolled back so findings stay as they were.
+ * Without wait it stays queued for the background workers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "pgutil.h"
+#include "policy.h"
+#include "run.h"
+#include "stellapolicy.h"
+
+PG_FUNCTION_INFO_V1(stellapolicy_run);
+
+static int
+exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+	 bool read_only)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+
+	if (rc < 0)
+		elog(ERROR, "run bookkeeping failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/* run:<policy>:<UTC ISO-8601>:<4 hex> */
+static char *
+new_run_id(const char *policy_id)
+{
+	uint16		r;
+
+	if (!pg_strong_random(&r, sizeof(r)))
+		r = (uint16) pg_prng_uint32(&pg_global_prng_state);
+	return psprintf("run:%s:%s:%04x", policy_id,
+					sp_iso_micros(sp_unix_micros(GetCurrentTimestamp())), r);
+}
+
+/* Refuse runs of a policy whose determinism guard is set (ERR_POL_004). */
+void
+sp_check_guard(const char *tenant, const char *policy_id)
+{
+	Oid			t[2] = {TEXTOID, TEXTOID};
+	Datum		v[2] = {CStringGetTextDatum(tenant), CStringGetTextDatum(policy_id)};
+
+	exec("SELECT run_id, recorded_hash, replayed_hash FROM stellapolicy.policy_guard "
+		 "WHERE tenant = $1 AND policy_id = $2 AND cleared_at IS NULL", 2, t, v, NULL, true);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SP_DETERMINISM_GUARD),
+				 errmsg("ERR_POL_004: runs of policy \"%s\" are stopped by the determinism guard", policy_id),
+				 errdetail("The replay of run %s gave hash %s, not the recorded %s.",
+						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
+				 errhint("Investigate, then clear it with stellapolicy.stella_policy_guard_clear(policy_id, reason).")));
+}
+
+/* The stats object of a run record (camelCase, as the status DTO shows it). */
+static char *
+stats_json(const RunOutput *out, int64 tuples)
+{
+	return psprintf("{\"components\": " INT64_FORMAT ", \"tuples\": " INT64_FORMAT
+					", \"rulesFired\": " INT64_FORMAT ", \"findingsWritten\": " INT64_FORMAT
+					", \"findingsChanged\": " INT64_FORMAT ", \"findingsRemoved\": " INT64_FORMAT
+					", \"vexOverrides\": " INT64_FORMAT "}",
+					out->components, tuples, out->rules_fired, out->written,
+					out->changed, out->removed, out->vex_overrides);
+}
+
+/*
+ * Execute a recorded run now (inside SPI): running, then succeeded or
+ * failed.  Returns true on success.  The engine runs in a subtransaction,
+ * so on failure its writes are rolled back and the error is recorded.
+ */
+bool
+sp_execute_run(const char *run_id)
+{
+	Oid			t[8];
+	Datum		v[8];
+	char		nl[8];
+	RunInput	in;
+	RunOutput	out;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+	char	   *volatile errmsg_text = NULL;
+	HeapTuple	tup;
+	TupleDesc	td;
+	bool		isnull;
+	Datum		sbom_set;
+	bool		sbom_null;
+	char	   *tenant;
+
+	memset(&in, 0, sizeof(in));
+	t[0] = TEXTOID;
+	v[0] = CStringGetTextDatum(run_id);
+	exec("UPDATE stellapolicy.policy_runs SET status = 'running', started_at = clock_timestamp(), "
+		 "  attempts = attempts + 1 WHERE run_id = $1 AND status IN ('queued', 'running') "
+		 "RETURNING tenant, policy_id, policy_version, policy_digest, "
+		 "  (SELECT ir_canonical FROM stellapolicy.policy_version pv WHERE pv.tenant = policy_runs.tenant "
+		 "     AND pv.policy_id = policy_runs.policy_id AND pv.version = policy_runs.policy_version), "
+		 "  ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(inputs->'sbomSelection') = 'array' "
+		 "        THEN inputs->'sbomSelection' ELSE '[]' END)), inputs->'env', "
+		 "  (extract(epoch FROM evaluation_time) * 1000000)::bigint, capture_explain, "
+		 "  jsonb_typeof(inputs->'sbomSelection') = 'array'",
+		 1, t, v, NULL, false);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("run \"%s\" is not queued", run_id)));
+	tup = SPI_copytuple(SPI_tuptable->vals[0]);
+	td = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	tenant = SPI_getvalue(tup, td, 1);
+	in.tenant = tenant;
+	in.policy_id = SPI_getvalue(tup, td, 2);
+	in.version = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+	in.digest = SPI_getvalue(tup, td, 4);
+	in.ir = SPI_getvalue(tup, td, 5);
+	in.run_id = run_id;
+	sbom_set = SPI_getbinval(tup, td, 6, &sbom_null);
+	in.env = SPI_getbinval(tup, td, 7, &isnull);
+	if (isnull)
+		in.env = (Datum) 0;
+	in.eval_time = DatumGetInt64(SPI_getbinval(tup, td, 8, &isnull));
+	in.explain = DatumGetBool(SPI_getbinval(tup, td, 9, &isnull));
+	in.all_sboms = !DatumGetBool(SPI_getbinval(tup, td, 10, &isnull));
+	if (!in.all_sboms)
+		in.sbom_ids = sp_text_array_elems(sbom_set, &in.nsboms);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		/* Cursors: the newest advisory and VEX change this run sees. */
+		in.adv_cursor = sp_current_cursor(in.tenant, false);
+		in.vex_cursor = sp_current_cursor(in.tenant, true);
+		sp_run_evaluate(&in, &out);
+		sp_run_write(&in, &out, run_id);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		errmsg_text = edata->sqlerrcode != 0
+			? psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode), edata->message)
+			: pstrdup(edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+
+	/* The record: stats, cursors, hash, or the error. */
+	t[0] = TEXTOID;
+	v[0] = CStringGetTextDatum(run_id);
+	if (ok)
+	{
+		t[1] = TEXTOID;
+		v[1] = CStringGetTextDatum(stats_json(&out, out.nfindings));
+		t[2] = TEXTOID;
+		v[2] = CStringGetTextDatum(out.hash);
+		t[3] = INT8OID;
+		v[3] = Int64GetDatum(in.adv_cursor);
+		t[4] = INT8OID;
+		v[4] = Int64GetDatum(in.vex_cursor);
+		t[5] = TEXTOID;
+		v[5] = CStringGetTextDatum(out.inputs_json);
+		exec("UPDATE stellapolicy.policy_runs SET status = 'succeeded', finished_at = clock_timestamp(), "
+			 "  stats = $2::jsonb, determinism_hash = $3, advisory_cursor = $4, vex_cursor = $5, "
+			 "  inputs = inputs || $6::jsonb, error = NULL WHERE run_id = $1",
+			 6, t, v, NULL, false);
+	}
+	else
+	{
+		t[1] = TEXTOID;
+		v[1] = CStringGetTextDatum(errmsg_text);
+		memset(nl, ' ', sizeof(nl));
+		exec("UPDATE stellapolicy.policy_runs SET status = 'failed', finished_at = clock_timestamp(), "
+			 "  error = $2 WHERE run_id = $1", 2, t, v, nl, false);
+		ereport(WARNING,
+				(errmsg("run %s failed: %s", run_id, errmsg_text)));
+	}
+	return ok;
+}
+
+/*
+ * SQL: stellapolicy.stella_policy_run(policy_id, mode, sbom_set, env,
+ *		priority, idempotency_key, capture_explain, wait, evaluation_time)
+ *		RETURNS text
+ */
+Datum
+stellapolicy_run(PG_FUNCTION_ARGS)
+{
+	const char *tenant = sp_current_tenant();
+	char	   *policy_id;
+	char	   *mode;
+	char	   *priority;
+	char	   *idem = NULL;
+	bool		explain = PG_ARGISNULL(6) ? false : PG_GETARG_BOOL(6);
+	bool		wait = PG_ARGISNULL(7) ? false : PG_GETARG_BOOL(7);
+	TimestampTz eval_ts;
+	Oid			t[12];
+	Datum		v[12];
+	char		n[12];
+	char	   *run_id;
+	MemoryContext callercxt = CurrentMemoryContext;
+	int32		version;
+	char	   *digest;
+	StringInfoData inputs;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy id must not be null")));
+	policy_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	mode = PG_ARGISNULL(1) ? "full" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	priority = PG_ARGISNULL(4) ? "normal" : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	if (!PG_ARGISNULL(5))
+		idem = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	eval_ts = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(8);
+
+	if (strcmp(mode, "full") != 0)
+	{
+		if (strcmp(mode, "incremental") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("incremental runs are not available yet"),
+					 errhint("Run mode => 'full'; use stellapolicy.stella_policy_simulate() for a simulation.")));
+		if (strcmp(mode, "simulate") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("simulations are started with stellapolicy.stella_policy_simulate()")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown run mode \"%s\"", mode),
+				 errhint("The modes are full, incremental and simulate.")));
+	}
+	if (strcmp(priority, "emergency") != 0 && strcmp(priority, "high") != 0 &&
+		strcmp(priority, "normal") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown priority \"%s\"", priority),
+				 errhint("The priorities are emergency, high and normal.")));
+	if (idem != NULL && (idem[0] == '\0' || strlen(idem) > 200))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an idempotency key must be 1 to 200 bytes long")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* The same idempotency key returns the live run it named. */
+	if (idem != NULL)
+	{
+		t[0] = TEXTOID;
+		t[1] = TEXTOID;
+		v[0] = CStringGetTextDatum(tenant);
+		v[1] = CStringGetTextDatum(idem);
+		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 13))",
+			 2, t, v, NULL, false);
+		exec("SELECT run_id FROM stellapolicy.policy_runs WHERE tenant = $1 AND idempotency_key = $2 "
+			 "AND status IN ('queued', 'running', 'replay_pending')", 2, t, v, NULL, true);
+		if (SPI_processed > 0)
+		{
+			char	   *existing = MemoryContextStrdup(callercxt,
+													   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+
+			SPI_finish();
+			PG_RETURN_TEXT_P(cstring_to_text(existing));
+		}
+	}
+
+	/* The active version, and no open guard. */
+	t[0] = TEXTOID;
+	t[1] = TEXTOID;
+	v[0] = CStringGetTextDatum(tenant);
+	v[1] = CStringGetTextDatum(policy_id);
+	exec("SELECT version, digest FROM stellapolicy.policy_version "
+		 "WHERE tenant = $1 AND policy_id = $2 AND status = 'active'", 2, t, v, NULL, true);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("policy \"%s\" has no active version", policy_id),
+				 errhint("Submit, approve and activate a version first.")));
+	{
+		bool		isnull;
+
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		digest = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	}
+	sp_check_guard(tenant, policy_id);
+
+	/* Env must be an object of scalars; its keys are recorded lower-cased. */
+	{
+		SpEnvEntry *env = NULL;
+		int			nenv = 0;
+
+		if (!PG_ARGISNULL(3))
+			sp_env_entries(PG_GETARG_DATUM(3), &env, &nenv);
+		initStringInfo(&inputs);
+		appendStringInfoString(&inputs, "{\"env\": {");
+		for (int i = 0; i < nenv; i++)
+		{
+			if (i)
+				appendStringInfoString(&inputs, ", ");
+			escape_json(&inputs, env[i].key);
+			appendStringInfoString(&inputs, ": ");
+			switch (env[i].type)
+			{
+				case SP_ENV_STRING:
+					escape_json(&inputs, env[i].str);
+					break;
+				case SP_ENV_NUMBER:
+					appendStringInfo(&inputs, "%s" INT64_FORMAT ".%03d", env[i].num < 0 ? "-" : "",
+									 (env[i].num < 0 ? -env[i].num : env[i].num) / 1000,
+									 (int) ((env[i].num < 0 ? -env[i].num : env[i].num) % 1000));
+					break;
+				case SP_ENV_BOOL:
+					appendStringInfoString(&inputs, env[i].b ? "true" : "false");
+					break;
+				case SP_ENV_NULL:
+					appendStringInfoString(&inputs, "null");
+					break;
+			}
+		}
+		appendStringInfo(&inputs, "}, \"sealed\": %s, \"captureExplain\": %s, \"sbomSelection\": ",
+						 sp_sealed ? "true" : "false", explain ? "true" : "false");
+		if (PG_ARGISNULL(2))
+			appendStringInfoString(&inputs, "null");
+		else
+		{
+			int			ns;
+			char	  **ids = sp_text_array_elems(PG_GETARG_DATUM(2), &ns);
+
+			appendStringInfoChar(&inputs, '[');
+			for (int i = 0; i < ns; i++)
+			{
+				if (i)
+					appendStringInfoString(&inputs, ", ");
+				escape_json(&inputs, ids[i]);
+			}
+			appendStringInfoChar(&inputs, ']');
+		}
+		appendStringInfoChar(&inputs, '}');
+	}
+
+	/* Record the run. */
+	run_id = new_run_id(policy_id);
+	memset(n, ' ', sizeof(n));
+	t[0] = TEXTOID;
+	v[0] = CStringGetTextDatum(run_id);
+	t[1] = TEXTOID;
+	v[1] = CStringGetTextDatum(tenant);
+	t[2] = TEXTOID;
+	v[2] = CStringGetTextDatum(policy_id);
+	t[3] = INT4OID;
+	v[3] = Int32GetDatum(version);
+	t[4] = TEXTOID;
+	v[4] = CStringGetTextDatum(digest);
+	t[5] = TEXTOID;
+	v[5] = CStringGetTextDatum(mode);
+	t[6] = TEXTOID;
+	v[6] = CStringGetTextDatum(priority);
+	t[7] = TEXTOID;
+	v[7] = idem ? CStringGetTextDatum(idem) : (Datum) 0;
+	n[7] = idem ? ' ' : 'n';
+	t[8] = BOOLOID;
+	v[8] = BoolGetDatum(explain);
+	t[9] = TEXTOID;
+	v[9] = CStringGetTextDatum(inputs.data);
+	t[10] = TIMESTAMPTZOID;
+	v[10] = TimestampTzGetDatum(eval_ts);
+	exec("INSERT INTO stellapolicy.policy_runs (run_id, tenant, policy_id, policy_version, policy_digest, "
+		 "  mode, priority, idempotency_key, capture_explain, inputs, evaluation_time) "
+		 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+		 "  $10::jsonb || jsonb_build_object('evaluationTime', "
+		 "    to_char($11 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')), $11)",
+		 11, t, v, n, false);
+
+	if (wait)
+		sp_execute_run(run_id);
+
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(run_id));
+}
