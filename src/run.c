@@ -851,7 +851,9 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		appendStringInfoString(&doc, ",\"policy\":");
 		json_str(&doc, in->digest);
 		appendStringInfoString(&doc, ",\"sboms\":");
-		json_str_array(&doc, sbom_digests, sort_unique(sbom_digests, in->nsboms));
+		list = palloc(sizeof(char *) * Max(in->nsboms, 1));
+		memcpy(list, sbom_digests, sizeof(char *) * in->nsboms);	/* keep the pairing */
+		json_str_array(&doc, list, sort_unique(list, in->nsboms));
 		appendStringInfoString(&doc, ",\"tags\":");
 		{
 			AdvInfo    *a;

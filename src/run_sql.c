@@ -415,3 +415,195 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(run_id));
 }
+
+PG_FUNCTION_INFO_V1(stellapolicy_replay);
+
+/*
+ * Load a recorded run's inputs into a RunInput: the SBOM revisions it used,
+ * its cursors, env and evaluation time.  Missing inputs are errors (in
+ * sealed mode with a reminder that nothing can be fetched).
+ */
+static char *
+load_recorded_run(const char *tenant, const char *run_id, RunInput *in)
+{
+	Oid			t[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+	HeapTuple	tup;
+	TupleDesc	td;
+	bool		isnull;
+	char	   *status;
+	char	   *recorded;
+	int			nrev;
+	char	  **revs;
+	char	  **digests;
+	int			ndig;
+
+	v[0] = CStringGetTextDatum(run_id);
+	v[1] = CStringGetTextDatum(tenant);
+	exec("SELECT r.policy_id, r.policy_version, r.policy_digest, pv.ir_canonical, r.status, "
+		 "  r.determinism_hash, r.advisory_cursor, r.vex_cursor, r.inputs->'env', "
+		 "  (extract(epoch FROM r.evaluation_time) * 1000000)::bigint, "
+		 "  ARRAY(SELECT e->>'id' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o), "
+		 "  ARRAY(SELECT e->>'revision' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o), "
+		 "  ARRAY(SELECT e->>'digest' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o) "
+		 "FROM stellapolicy.policy_runs r "
+		 "LEFT JOIN stellapolicy.policy_version pv ON pv.tenant = r.tenant AND pv.policy_id = r.policy_id "
+		 "  AND pv.version = r.policy_version "
+		 "WHERE r.run_id = $1 AND r.tenant = $2", 2, t, v, NULL, true);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("run \"%s\" does not exist", run_id)));
+	tup = SPI_copytuple(SPI_tuptable->vals[0]);
+	td = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	status = SPI_getvalue(tup, td, 5);
+	recorded = SPI_getvalue(tup, td, 6);
+	if (recorded == NULL || (strcmp(status, "succeeded") != 0 && strcmp(status, "replay_pending") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("run \"%s\" is %s; only a run that succeeded can be replayed", run_id, status)));
+
+	memset(in, 0, sizeof(*in));
+	in->tenant = tenant;
+	in->run_id = run_id;
+	in->policy_id = SPI_getvalue(tup, td, 1);
+	in->version = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+	in->digest = SPI_getvalue(tup, td, 3);
+	in->ir = SPI_getvalue(tup, td, 4);
+	if (in->ir == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("policy \"%s\" version %d of run \"%s\" is not in the database",
+						in->policy_id, in->version, run_id),
+				 sp_sealed ? errhint("In sealed mode nothing is fetched: import the run's bundle first.") : 0));
+	in->adv_cursor = DatumGetInt64(SPI_getbinval(tup, td, 7, &isnull));
+	in->vex_cursor = DatumGetInt64(SPI_getbinval(tup, td, 8, &isnull));
+	in->env = SPI_getbinval(tup, td, 9, &isnull);
+	if (isnull)
+		in->env = (Datum) 0;
+	in->eval_time = DatumGetInt64(SPI_getbinval(tup, td, 10, &isnull));
+	in->sbom_ids = sp_text_array_elems(SPI_getbinval(tup, td, 11, &isnull), &in->nsboms);
+	revs = sp_text_array_elems(SPI_getbinval(tup, td, 12, &isnull), &nrev);
+	digests = sp_text_array_elems(SPI_getbinval(tup, td, 13, &isnull), &ndig);
+	in->sbom_revisions = palloc(sizeof(int32) * Max(nrev, 1));
+	for (int i = 0; i < nrev; i++)
+		in->sbom_revisions[i] = pg_strtoint32(revs[i]);
+
+	/* Every SBOM revision must still be there, with the same content. */
+	for (int i = 0; i < in->nsboms; i++)
+	{
+		Oid			t3[3] = {TEXTOID, TEXTOID, INT4OID};
+		Datum		v3[3];
+
+		v3[0] = CStringGetTextDatum(tenant);
+		v3[1] = CStringGetTextDatum(in->sbom_ids[i]);
+		v3[2] = Int32GetDatum(in->sbom_revisions[i]);
+		exec("SELECT content_digest FROM stellapolicy.sbom WHERE tenant = $1 AND sbom_id = $2 AND revision = $3",
+			 3, t3, v3, NULL, true);
+		if (SPI_processed == 0 ||
+			strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), digests[i]) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("SBOM \"%s\" revision %d of run \"%s\" is not in the database",
+							in->sbom_ids[i], in->sbom_revisions[i], run_id),
+					 sp_sealed ? errhint("In sealed mode nothing is fetched: import the run's bundle first.") : 0));
+	}
+	return recorded;
+}
+
+/*
+ * SQL: stellapolicy.stella_policy_replay(run_id text) RETURNS jsonb
+ *
+ * Re-evaluates a run from its recorded inputs (the raw tables are
+ * append-only, so revisions that arrived later are left out by the
+ * cursors) and compares hashes.  A mismatch sets the determinism guard.
+ */
+Datum
+stellapolicy_replay(PG_FUNCTION_ARGS)
+{
+	const char *tenant = sp_current_tenant();
+	char	   *run_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	RunInput	in;
+	RunOutput	out;
+	char	   *recorded;
+	bool		match;
+	StringInfoData res;
+	MemoryContext callercxt = CurrentMemoryContext;
+	Datum		result;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	recorded = load_recorded_run(tenant, run_id, &in);
+	sp_run_evaluate(&in, &out);
+	match = strcmp(recorded, out.hash) == 0;
+
+	initStringInfo(&res);
+	appendStringInfo(&res, "{\"runId\": ");
+	escape_json(&res, run_id);
+	appendStringInfo(&res, ", \"recordedHash\": \"%s\", \"replayedHash\": \"%s\", \"match\": %s, "
+					 "\"findings\": %d, \"firstDifferences\": [",
+					 recorded, out.hash, match ? "true" : "false", out.nfindings);
+
+	if (!match)
+	{
+		Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		v[5];
+		int			shown = 0;
+
+		/*
+		 * Name the first findings that differ from what is stored for the
+		 * policy (the stored rows are this run's output while it is the
+		 * policy's latest run).
+		 */
+		for (int i = 0; i < out.nfindings && shown < 10; i++)
+		{
+			RunFinding *f = &out.findings[i];
+			char	   *stored;
+
+			v[0] = CStringGetTextDatum(tenant);
+			v[1] = CStringGetTextDatum(in.policy_id);
+			v[2] = CStringGetTextDatum(f->sbom_id);
+			v[3] = CStringGetTextDatum(f->key);
+			exec("SELECT verdict_digest FROM stellapolicy.effective_finding "
+				 "WHERE tenant = $1 AND policy_id = $2 AND sbom_id = $3 AND finding_key = $4",
+				 4, t, v, NULL, true);
+			stored = SPI_processed ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+			if (stored == NULL || strcmp(stored, f->verdict_digest) != 0)
+			{
+				appendStringInfoString(&res, shown ? ", {\"sbomId\": " : "{\"sbomId\": ");
+				escape_json(&res, f->sbom_id);
+				appendStringInfoString(&res, ", \"findingKey\": ");
+				escape_json(&res, f->key);
+				appendStringInfo(&res, ", \"stored\": %s%s%s, \"replayed\": %s}",
+								 stored ? "\"" : "", stored ? stored : "null", stored ? "\"" : "",
+								 f->verdict_json);
+				shown++;
+			}
+		}
+
+		/* Stop further runs of the policy until an operator clears it. */
+		v[0] = CStringGetTextDatum(tenant);
+		v[1] = CStringGetTextDatum(in.policy_id);
+		v[2] = CStringGetTextDatum(run_id);
+		v[3] = CStringGetTextDatum(recorded);
+		v[4] = CStringGetTextDatum(out.hash);
+		exec("INSERT INTO stellapolicy.policy_guard (tenant, policy_id, run_id, recorded_hash, replayed_hash) "
+			 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", 5, t, v, NULL, false);
+		ereport(WARNING,
+				(errcode(ERRCODE_SP_DETERMINISM_GUARD),
+				 errmsg("ERR_POL_004: replay of run %s gave hash %s, not the recorded %s",
+						run_id, out.hash, recorded),
+				 errhint("Runs of policy \"%s\" are refused until stellapolicy.stella_policy_guard_clear() is called.",
+						 in.policy_id)));
+	}
+	appendStringInfoString(&res, "]}");
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(callercxt);
+
+		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(res.data));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}

@@ -253,3 +253,39 @@ CREATE FUNCTION @extschema@.canonical_json(document text)
 
 COMMENT ON FUNCTION @extschema@.canonical_json(text) IS
 	'JSON with keys sorted bytewise and no insignificant whitespace: the bytes digests are computed over';
+
+CREATE FUNCTION @extschema@.stella_policy_replay(run_id text)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'stellapolicy_replay'
+	LANGUAGE C VOLATILE STRICT SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+
+-- Clear the determinism guard of a policy, with the reason recorded.
+CREATE FUNCTION @extschema@.stella_policy_guard_clear(policy_id text, reason text)
+	RETURNS boolean
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n integer;
+BEGIN
+	IF reason IS NULL OR length(btrim(reason)) < 3 THEN
+		RAISE EXCEPTION 'a reason is required to clear the determinism guard'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE @extschema@.policy_guard g SET cleared_at = clock_timestamp(),
+		cleared_by = @extschema@.acting_role(), clear_reason = reason
+	WHERE g.tenant = @extschema@.current_tenant() AND g.policy_id = stella_policy_guard_clear.policy_id
+	  AND g.cleared_at IS NULL;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n > 0;
+END
+$$;
+
+CREATE FUNCTION @extschema@.stella_policy_simulate(policy_id text, version integer DEFAULT NULL,
+	sbom_set text[] DEFAULT NULL, env jsonb DEFAULT '{}', capture_explain boolean DEFAULT false,
+	base_version integer DEFAULT NULL)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'stellapolicy_simulate'
+	LANGUAGE C STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;

@@ -83,10 +83,15 @@ GRANT EXECUTE ON FUNCTION @extschema@.policy_run_status(text),
 	@extschema@.canonical_json(text)
 	TO stellapolicy_reader;
 GRANT EXECUTE ON FUNCTION
-	@extschema@.stella_policy_run(text, text, text[], jsonb, text, text, boolean, boolean, timestamptz)
+	@extschema@.stella_policy_run(text, text, text[], jsonb, text, text, boolean, boolean, timestamptz),
+	@extschema@.stella_policy_replay(text),
+	@extschema@.bundle_export(text)
 	TO stellapolicy_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.bundle_import(bytea) TO stellapolicy_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_guard_clear(text, text) TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.golden_sbom_add(text),
-	@extschema@.golden_sbom_remove(text)
+	@extschema@.golden_sbom_remove(text),
+	@extschema@.stella_policy_simulate(text, integer, text[], jsonb, boolean, integer)
 	TO stellapolicy_author;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_grant(text, name),
 	@extschema@.tenant_revoke(text, name) TO stellapolicy_admin;
