@@ -153,6 +153,9 @@ typedef struct VexStmt
 	int64		pk;
 	char	   *base;			/* product purl without version */
 	char	   *version;		/* NULL: every version */
+	bool		has_context;	/* about a subcomponent of an enclosing product */
+	char	   *ctx_base;		/* that product's purl without version, or NULL */
+	char	   *ctx_version;	/* its version, NULL: any */
 	struct VexStmt *next;
 } VexStmt;
 
@@ -221,7 +224,7 @@ load_vex(const char *tenant, Datum cursor, bool cursor_null, SpArena *arena)
 	v[1] = cursor;
 	rc = SPI_execute_with_args(
 							   "SELECT v.statement_pk, v.vulnerability, v.vuln_aliases, "
-							   "       coalesce(v.product_purl, r.product_purl) "
+							   "       coalesce(v.product_purl, r.product_purl), v.product_context "
 							   "FROM stellapolicy.vex_raw v "
 							   "LEFT JOIN stellapolicy.vex_resolution r ON r.statement_pk = v.statement_pk "
 							   "  AND ($2::bigint IS NULL OR r.change_seq <= $2) "
@@ -244,6 +247,26 @@ load_vex(const char *tenant, Datum cursor, bool cursor_null, SpArena *arena)
 		proto.next = NULL;
 		if (!purl_base_version(SPI_getvalue(tup, td, 4), arena, &proto.base, &proto.version))
 			continue;
+
+		/*
+		 * A statement about a subcomponent applies only inside its product:
+		 * the SBOM's subject must be that product.  A context that is not a
+		 * purl (a CSAF product id) cannot be checked, so such a statement
+		 * never applies.
+		 */
+		proto.has_context = false;
+		proto.ctx_base = NULL;
+		proto.ctx_version = NULL;
+		{
+			char	   *ctx = SPI_getvalue(tup, td, 5);
+
+			if (ctx != NULL)
+			{
+				proto.has_context = true;
+				if (!purl_base_version(ctx, arena, &proto.ctx_base, &proto.ctx_version))
+					proto.ctx_base = NULL;
+			}
+		}
 		vex_add(vex, vuln, &proto);
 		if (!isnull)
 		{
@@ -273,10 +296,13 @@ cmp_int64(const void *a, const void *b)
  */
 static Datum
 vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
-			  const char *purl, SpArena *arena, bool *isnull)
+			  const char *purl, const char *subject, SpArena *arena, bool *isnull)
 {
 	char	   *base;
 	char	   *version;
+	char	   *sbase = NULL;
+	char	   *sversion = NULL;
+	bool		subject_parsed = false;
 	int64	   *pks = NULL;
 	int			npks = 0;
 	int			maxpks = 0;
@@ -310,6 +336,19 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 				continue;
 			if (s->version != NULL && (version == NULL || strcmp(s->version, version) != 0))
 				continue;
+			if (s->has_context)
+			{
+				if (!subject_parsed)
+				{
+					subject_parsed = true;
+					if (subject == NULL || !purl_base_version(subject, arena, &sbase, &sversion))
+						sbase = NULL;
+				}
+				if (s->ctx_base == NULL || sbase == NULL || strcmp(s->ctx_base, sbase) != 0)
+					continue;
+				if (s->ctx_version != NULL && (sversion == NULL || strcmp(s->ctx_version, sversion) != 0))
+					continue;
+			}
 			if (npks == maxpks)
 			{
 				maxpks = maxpks ? maxpks * 2 : 8;
@@ -341,7 +380,7 @@ static const char *candidate_sql =
 "  WHERE withdrawn IS NULL), "
 "comp AS ( "
 "  SELECT c.sbom_id, c.purl, c.match_version, c.distro, c.match_ecosystem, "
-"         c.match_package, c.qualifiers->>'upstream' AS upstream "
+"         c.match_package, c.qualifiers->>'upstream' AS upstream, s.subject_purl "
 "  FROM stellapolicy.component c "
 "  JOIN stellapolicy.sbom s ON s.tenant = c.tenant AND s.sbom_id = c.sbom_id "
 "    AND s.revision = c.revision "
@@ -362,7 +401,7 @@ static const char *candidate_sql =
 "  WHERE comp.upstream IS NOT NULL AND comp.upstream <> comp.match_package) "
 "SELECT p.sbom_id, p.purl, live.advisory_id, p.revision_id, p.entry, "
 "       p.match_version, p.distro, p.ecosystem, p.package, "
-"       a.ranges::text, a.versions, live.aliases "
+"       a.ranges::text, a.versions, live.aliases, p.subject_purl "
 "FROM pairs p JOIN live ON live.revision_id = p.revision_id "
 "JOIN stellapolicy.advisory_affected a ON a.revision_id = p.revision_id AND a.entry = p.entry "
 "ORDER BY p.sbom_id COLLATE \"C\", live.advisory_id COLLATE \"C\", p.purl COLLATE \"C\"";
@@ -484,7 +523,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 				Datum		al = SPI_getbinval(tup, td, 12, &alnull);
 				int			na = 0;
 				char	  **aliases = alnull ? NULL : sp_text_array_elems(al, &na);
-				Datum		pks = vex_for_tuple(vex, adv, aliases, na, purl, rowarena, &vexnull);
+				Datum		pks = vex_for_tuple(vex, adv, aliases, na, purl,
+												SPI_getvalue(tup, td, 13), rowarena, &vexnull);
 
 				emit(ctx, sbom_id, purl, adv, key.revision_id, pks);
 

@@ -290,8 +290,9 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 		v[1] = CStringGetTextDatum(idem);
 		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 13))",
 			 2, t, v, NULL, false);
+		/* Not read-only: a fresh snapshot sees a run just made by a racer. */
 		exec("SELECT run_id FROM stellapolicy.policy_runs WHERE tenant = $1 AND idempotency_key = $2 "
-			 "AND status IN ('queued', 'running', 'replay_pending')", 2, t, v, NULL, true);
+			 "AND status IN ('queued', 'running', 'replay_pending')", 2, t, v, NULL, false);
 		if (SPI_processed > 0)
 		{
 			char	   *existing = MemoryContextStrdup(callercxt,

@@ -119,8 +119,8 @@ sp_env_entries(Datum env, SpEnvEntry **entries, int *n)
 void
 sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 {
-	Oid			t[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
-	Datum		v[4];
+	Oid			t[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID};
+	Datum		v[5];
 	SPITupleTable *tt;
 	int			n;
 	char	   *ids[1];
@@ -222,6 +222,7 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 		v[3] = sp_text_array(all, naliases + 1);
 	}
 	v[2] = CStringGetTextDatum(tuple->purl);
+	v[4] = CStringGetTextDatum(in->sbom_id);
 	(void) ids;
 	n = run("SELECT v.statement_pk, coalesce(v.document_id, v.document_digest) || '#' || v.statement_id, "
 			"  v.issuer, v.status, v.justification, "
@@ -233,7 +234,15 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 			"WHERE v.tenant = $1 AND (v.vulnerability = ANY ($4) OR v.vuln_aliases && $4 "
 			"   OR pg_catalog.regexp_replace(v.product_purl, '[@?#].*$', '') = "
 			"      pg_catalog.regexp_replace($3, '[@?#].*$', '')) "
-			"ORDER BY v.statement_pk", 4, t, v);
+			/* a statement inside another product does not concern this SBOM */
+			"  AND (v.product_context IS NULL OR EXISTS (SELECT 1 FROM stellapolicy.sbom s "
+			"       WHERE s.tenant = $1 AND s.sbom_id = $5 AND s.is_current "
+			"         AND pg_catalog.regexp_replace(s.subject_purl, '[@?#].*$', '') = "
+			"             pg_catalog.regexp_replace(v.product_context, '[@?#].*$', '') "
+			"         AND (v.product_context !~ '@' OR "
+			"              pg_catalog.regexp_replace(s.subject_purl, '[?#].*$', '') = "
+			"              pg_catalog.regexp_replace(v.product_context, '[?#].*$', '')))) "
+			"ORDER BY v.statement_pk", 5, t, v);
 	tt = SPI_tuptable;
 	{
 		SpVexStatement *vex = palloc0(sizeof(SpVexStatement) * Max(n, 1));

@@ -1,0 +1,190 @@
+-- Runs on the corpus: findings, history, run records, the determinism hash,
+-- replay and its guard, simulation, bundles.
+BEGIN;
+SELECT plan(56);
+SET LOCAL stellapolicy.tenant = 'runs';
+
+CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE sql;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+-- What a simulation must not touch.
+CREATE FUNCTION pg_temp.fingerprint() RETURNS text LANGUAGE sql AS $$
+	SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+		SELECT f::text AS x FROM stellapolicy.effective_finding f
+		UNION ALL SELECT h::text FROM stellapolicy.effective_finding_history h
+		UNION ALL SELECT r::text FROM stellapolicy.policy_runs r
+		UNION ALL SELECT e::text FROM stellapolicy.policy_explain e) t
+$$;
+
+\i build/corpus_load.sql
+\set internal `cat ../shared/policies/internal-only.stella`
+SELECT stellapolicy.policy_create('internal', :'internal');
+SELECT stellapolicy.policy_submit('internal', 1), stellapolicy.policy_approve('internal', 1),
+	   stellapolicy.policy_activate('internal', 1);
+
+-- Requests that are refused.
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', mode => 'partial')$$), '^22023: unknown run mode "partial"', 'unknown mode');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', mode => 'incremental')$$), '^0A000: incremental runs are not available yet', 'incremental is not offered yet');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', priority => 'urgent')$$), '^22023: unknown priority "urgent"', 'unknown priority');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('nosuch')$$), '^55000: policy "nosuch" has no active version', 'a policy without an active version');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', env => '[1]')$$), '^22023: env must be a JSON object', 'env must be an object');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', sbom_set => ARRAY['nope'], wait => true)$$), '^no error', 'a run over a missing SBOM is recorded, not raised ...');
+SELECT results_eq($$SELECT status, error FROM stellapolicy.policy_runs WHERE inputs->'sbomSelection' = '["nope"]'$$,
+	$$VALUES ('failed', 'P0002: SBOM "nope" does not exist')$$, '... as a failed run with its error');
+
+-- A full run.
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"Exposure": "internal"}') AS r1 \gset
+SELECT matches(:'r1'::text, '^run:internal:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z:[0-9a-f]{4}$', 'run ids are run:<policy>:<UTC time>:<4 hex>');
+SELECT results_eq(format($$SELECT status, (stats->>'tuples')::int, (stats->>'components')::int, (stats->>'findingsWritten')::int,
+	(stats->>'findingsRemoved')::int, attempts FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r1'),
+	$$VALUES ('succeeded', 163, 1214, 163, 0, 1)$$, 'the run succeeded over 163 tuples of 1214 components');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'internal'), 163::bigint, '163 findings written');
+SELECT results_eq(format($$SELECT to_status FROM stellapolicy.policy_run_events WHERE run_id = %L ORDER BY event_id$$, :'r1'),
+	$$VALUES ('queued'), ('running'), ('succeeded')$$, 'each status change is an event');
+SELECT ok((SELECT inputs->'env' = '{"exposure": "internal"}' AND inputs->>'evaluationTime' = '2025-06-01T00:00:00.000000Z'
+		   AND jsonb_array_length(inputs->'sbomSet') = 16 AND advisory_cursor > 0 AND vex_cursor > 0
+		   FROM stellapolicy.policy_runs WHERE run_id = :'r1'),
+	'inputs record lower-cased env keys, the evaluation time, the 16 SBOM revisions and both cursors');
+
+-- Findings worked out by hand (Internal Only Policy, exposure internal: -0.4).
+SELECT results_eq($$SELECT status, severity_band, score, quiet, rule_name FROM stellapolicy.effective_finding
+	WHERE sbom_id = 'npm-webapp-2019' AND finding_key = 'pkg:npm/lodash@4.17.15#GHSA-p6mc-m468-83gw'$$,
+	$$VALUES ('affected', 'High', 7.000, false, NULL::text)$$, 'lodash: 7.4 - 0.4 = 7.0 High, no rule');
+SELECT results_eq($$SELECT status, severity_band, score, rule_name, warnings->>0 FROM stellapolicy.effective_finding
+	WHERE sbom_id = 'npm-webapp-2019' AND finding_key = 'pkg:npm/minimist@1.2.0#GHSA-vh95-rmgr-6w4m'$$,
+	$$VALUES ('warned', 'Medium', 5.200, 'allow_medium_with_warning', 'Medium severity permitted in internal environments.')$$,
+	'minimist: 5.6 - 0.4 = 5.2 Medium, warned');
+SELECT results_eq($$SELECT status, severity_band, score, quiet, quiet_until FROM stellapolicy.effective_finding
+	WHERE sbom_id = 'npm-webapp-2019' AND finding_key = 'pkg:npm/cookie@0.4.0#GHSA-pxg6-pf52-xh8x'$$,
+	$$VALUES ('ignored', 'Low', 1.600, true, '2026-01-01T00:00:00Z'::timestamptz)$$, 'cookie: LOW 2.0 - 0.4 = 1.6, ignored and quiet until 2026');
+SELECT results_eq($$SELECT status, rule_name, annotations->>'justification' FROM stellapolicy.effective_finding
+	WHERE sbom_id = 'go-trivy-v0.58.0' AND finding_key = 'pkg:golang/golang.org/x/crypto@v0.29.0#GO-2024-3321'$$,
+	$$VALUES ('not_affected', 'accept_vendor_vex', 'vulnerable_code_not_in_execute_path')$$, 'x/crypto: the Trivy VEX is accepted');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE sbom_id = 'maven-dependency-track-4.5.0' AND status = 'not_affected'),
+	0::bigint, 'Red Hat CSAF statements do not suppress Dependency-Track findings');
+
+-- A second run with no input change writes nothing and has the same hash.
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"exposure": "internal"}') AS r2 \gset
+SELECT is((SELECT stats->>'findingsWritten' FROM stellapolicy.policy_runs WHERE run_id = :'r2'), '0', 'the second run writes nothing');
+SELECT is((SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r2'),
+		  (SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r1'), 'and has the same hash');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding_history), 0::bigint, 'no history yet');
+
+-- A later VEX statement from the same issuer changes exactly its finding.
+SELECT is(stellapolicy.vex_ingest('{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex/recheck",
+	"author": "Aqua Security", "timestamp": "2025-05-01T00:00:00Z",
+	"statements": [{"vulnerability": {"name": "GO-2024-3321"},
+					"products": [{"@id": "pkg:golang/github.com/aquasecurity/trivy", "subcomponents": [{"@id": "pkg:golang/golang.org/x/crypto"}]}],
+					"status": "affected", "action_statement": "Upgrade x/crypto."}]}'), 1, 'a newer VEX statement from the same issuer arrives');
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"exposure": "internal"}') AS r3 \gset
+SELECT results_eq(format($$SELECT (stats->>'findingsWritten')::int, (stats->>'findingsChanged')::int, (stats->>'findingsRemoved')::int
+	FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r3'), $$VALUES (1, 1, 0)$$, 'exactly one finding changed');
+SELECT results_eq(format($$SELECT status, rule_name, run_id = %L FROM stellapolicy.effective_finding
+	WHERE sbom_id = 'go-trivy-v0.58.0' AND finding_key = 'pkg:golang/golang.org/x/crypto@v0.29.0#GO-2024-3321'$$, :'r3'),
+	$$VALUES ('ignored', 'quiet_low_priority', true)$$,
+	'x/crypto loses its VEX (the later statement supersedes) and, with no score (None), is quiet until 2026');
+SELECT results_eq(format($$SELECT operation, changed_by_run = %L, status, run_id = %L FROM stellapolicy.effective_finding_history$$, :'r3', :'r1'),
+	$$VALUES ('update', true, 'not_affected', true)$$, 'the history keeps the previous row and names the run that changed it');
+SELECT isnt((SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r3'),
+			(SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r1'), 'a changed input changes the hash');
+
+-- A withdrawn advisory removes its findings; the history keeps them.
+SELECT stellapolicy.advisory_ingest(jsonb_set(jsonb_set(document, '{modified}', '"2025-05-02T00:00:00Z"'),
+	'{withdrawn}', '"2025-05-02T00:00:00Z"')) FROM stellapolicy.advisory_raw WHERE advisory_id = 'GHSA-pxg6-pf52-xh8x';
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"exposure": "internal"}') AS r4 \gset
+SELECT is((SELECT stats->>'findingsRemoved' FROM stellapolicy.policy_runs WHERE run_id = :'r4'), '1', 'one finding removed');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE advisory_id = 'GHSA-pxg6-pf52-xh8x'), 0::bigint, 'it is gone from the current table');
+SELECT results_eq(format($$SELECT operation, changed_by_run = %L, status FROM stellapolicy.effective_finding_history WHERE advisory_id = 'GHSA-pxg6-pf52-xh8x'$$, :'r4'),
+	$$VALUES ('delete', true, 'ignored')$$, 'and kept in the history');
+
+-- A run that fails leaves the findings as they were.
+CREATE TEMP TABLE before_fail AS SELECT pg_temp.fingerprint() AS fp,
+	(SELECT count(*) FROM stellapolicy.effective_finding_history) AS h;
+ALTER TABLE stellapolicy.effective_finding ADD CONSTRAINT no_blocked CHECK (status <> 'blocked') NOT VALID;
+SELECT stellapolicy.kev_import('{"vulnerabilities": [{"cveID": "CVE-2020-8203"}]}');
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"exposure": "internal"}') AS r5 \gset
+SELECT results_eq(format($$SELECT status, error ~ '^23514: ' FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r5'),
+	$$VALUES ('failed', true)$$, 'a write that fails fails the run, with its error recorded');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding_history), (SELECT h FROM before_fail), 'no history row from the failed run');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE run_id = :'r5'), 0::bigint, 'no finding carries the failed run');
+ALTER TABLE stellapolicy.effective_finding DROP CONSTRAINT no_blocked;
+
+-- Replay, and the determinism guard.
+SELECT is((stellapolicy.stella_policy_replay(:'r1')->>'match')::boolean, true, 'replay of the first run matches, after newer inputs arrived');
+UPDATE stellapolicy.policy_runs SET determinism_hash = 'sha256:' || repeat('0', 64) WHERE run_id = :'r2';
+SELECT is((stellapolicy.stella_policy_replay(:'r2')->>'match')::boolean, false, 'a replay that does not reproduce the recorded hash ...');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', wait => true)$$),
+	'^SP004: ERR_POL_004: runs of policy "internal" are stopped by the determinism guard', '... stops further runs (ERR_POL_004)');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_guard_clear('internal', '')$$), '^22023', 'clearing needs a reason');
+SELECT is(stellapolicy.stella_policy_guard_clear('internal', 'hash tampered with by the test'), true, 'an operator clears it with a reason');
+SELECT is((SELECT clear_reason FROM stellapolicy.policy_guard WHERE policy_id = 'internal'), 'hash tampered with by the test', 'the reason is recorded');
+SELECT is(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z', env => '{"exposure": "internal"}')$$),
+	'no error', 'runs are allowed again');
+SELECT matches(pg_temp.err(format($$SELECT stellapolicy.stella_policy_replay(%L)$$, :'r5')), '^55000: run ".*" is failed; only a run that succeeded can be replayed', 'a failed run cannot be replayed');
+
+-- Simulation writes nothing, and its diff is the difference of two real runs.
+SELECT stellapolicy.stella_policy_run('internal', wait => true, env => '{"exposure": "internal"}') AS r6 \gset
+SELECT stellapolicy.policy_create('internal', replace(:'internal', 'then -0.4', 'then -2.0')) AS v2 \gset
+SELECT is(:v2, 2, 'a candidate version 2 is a draft');
+CREATE TEMP TABLE fp AS SELECT pg_temp.fingerprint() AS before;
+CREATE TEMP TABLE sim AS SELECT stellapolicy.stella_policy_simulate('internal', env => '{"exposure": "internal"}',
+	sbom_set => (SELECT array_agg(sbom_id) FROM stellapolicy.sbom WHERE is_current), capture_explain => true) AS s;
+SELECT is(pg_temp.fingerprint(), (SELECT before FROM fp), 'simulate wrote nothing (findings, history, runs, explain unchanged)');
+SELECT results_eq($$SELECT (s->'candidate'->>'version')::int, (s->'base'->>'version')::int, s->>'schemaVersion' FROM sim$$,
+	$$VALUES (2, 1, 'stellapolicy.simulation@1')$$, 'the newest draft against the active version');
+SELECT stellapolicy.policy_submit('internal', 2), stellapolicy.policy_approve('internal', 2), stellapolicy.policy_activate('internal', 2);
+SELECT stellapolicy.stella_policy_run('internal', wait => true, env => '{"exposure": "internal"}') AS r7 \gset
+SELECT is((SELECT (s->'diff'->>'changed')::int FROM sim),
+		  (SELECT count(*)::int FROM stellapolicy.effective_finding_history h JOIN stellapolicy.effective_finding f
+			 USING (tenant, policy_id, sbom_id, finding_key)
+		   WHERE h.changed_by_run = (SELECT max(run_id) FROM stellapolicy.policy_runs WHERE policy_version = 2 AND policy_id = 'internal') AND h.operation = 'update'
+			 AND (h.status, h.severity_band) IS DISTINCT FROM (f.status, f.severity_band)),
+	'changed findings (status or band) equal those of the real run of the candidate');
+SELECT ok((SELECT (s->'diff'->>'changed')::int > 0 FROM sim), 'the candidate does change findings');
+SELECT is((SELECT (s->'diff'->>'added')::int + (s->'diff'->>'removed')::int FROM sim), 0, 'no finding appears or disappears (same tuples)');
+SELECT is((SELECT (s->'candidate'->'countsByBand'->>'Low')::int FROM sim),
+		  (SELECT count(*)::int FROM stellapolicy.effective_finding WHERE policy_id = 'internal' AND severity_band = 'Low'),
+		  'the candidate''s counts by band are those of the real run');
+SELECT ok((SELECT bool_and(e ? 'explain') FROM sim, jsonb_array_elements(s->'diff'->'examples') e WHERE e->>'kind' = 'changed'),
+	'examples carry explain traces when asked');
+
+-- Bundles.
+SELECT ok(length(stellapolicy.bundle_export(:'r6')) > 1000, 'a run exports as a bundle');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.bundle_import(convert_to('{"body": {"format": "stellapolicy-bundle@1"}, "checksum": "sha256:00"}', 'UTF8'))$$),
+	'^XX001: invalid bundle: the checksum does not match', 'a damaged bundle is refused');
+SELECT matches(pg_temp.err(format($$SELECT stellapolicy.bundle_import(stellapolicy.bundle_export(%L))$$, :'r6')),
+	'^23505: run ".*" already exists in this database', 'a bundle cannot overwrite a run');
+
+-- Status DTO, explain capture, idempotency, partition names.
+SELECT results_eq(format($$SELECT s->>'schemaVersion', s->>'runId', s->>'status', s->'stats' ? 'rulesFired', s->'inputs' ? 'advisoryCursor'
+	FROM stellapolicy.policy_run_status(%L) s$$, :'r1'),
+	format($$VALUES ('scheduler.policy-run-status@1', %L, 'succeeded', true, true)$$, :'r1'), 'policy_run_status gives the DTO');
+SELECT stellapolicy.stella_policy_run('internal', wait => true, capture_explain => true, sbom_set => ARRAY['go-trivy-v0.58.0']) AS r8 \gset
+SELECT is((SELECT count(*) FROM stellapolicy.policy_explain WHERE run_id = :'r8'), 29::bigint, 'capture_explain stores one trace per tuple');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'internal'), 162::bigint,
+	'a run over one SBOM leaves the other SBOMs'' findings alone');
+SELECT is(stellapolicy.stella_policy_run('internal', idempotency_key => 'nightly-1'),
+		  stellapolicy.stella_policy_run('internal', idempotency_key => 'nightly-1'), 'the same idempotency key returns the same queued run');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.policy_create('x''; DROP TABLE stellapolicy.sbom; --', 'policy "q" syntax "stella-dsl@1" { }')$$),
+	'^22023: invalid policy id', 'a policy id with quotes and SQL is refused');
+SELECT stellapolicy.policy_create('Org.Policy:v1-x', 'policy "q" syntax "stella-dsl@1" { rule r { when true then status := "blocked" because "b" } }');
+SELECT stellapolicy.policy_submit('Org.Policy:v1-x', 1), stellapolicy.policy_approve('Org.Policy:v1-x', 1),
+	   stellapolicy.policy_activate('Org.Policy:v1-x', 1);
+SELECT stellapolicy.stella_policy_run('Org.Policy:v1-x', wait => true, sbom_set => ARRAY['npm-toolkit-2020']) AS r9 \gset
+SELECT is((SELECT string_agg(c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid), ', ') FROM pg_class c
+		   JOIN pg_inherits i ON i.inhrelid = c.oid
+		   WHERE i.inhparent = 'stellapolicy.effective_finding'::regclass AND c.relname LIKE '%org_policy%'),
+	'effective_finding_org_policy_v1_x_' || left(encode(sha256('Org.Policy:v1-x'), 'hex'), 8) || ' FOR VALUES IN (''Org.Policy:v1-x'')',
+	'the partition of a policy has a safe name and holds exactly that policy id');
+SELECT * FROM finish();
+ROLLBACK;
