@@ -79,13 +79,76 @@ FROM stellapolicy.vex_statement
 GROUP BY 1, 2 ORDER BY 1, 2;
 SQL
 
+# Policies: the project's demo policy, a full run, a simulation, a replay.
+log "running the demo policy"
+psql -X -q -d "$DB" -P footer=off \
+	-v base="$(cat data/policies/org-baseline.stella)" \
+	-v strict="$(cat data/policies/org-baseline-strict.stella)" <<'SQL'
+\set ON_ERROR_STOP 1
+SELECT stellapolicy.policy_create('org-baseline', :'base') \gset
+SELECT stellapolicy.policy_submit('org-baseline', 1), stellapolicy.policy_approve('org-baseline', 1),
+	   stellapolicy.policy_activate('org-baseline', 1) \gset
+SELECT stellapolicy.stella_policy_run('org-baseline', env => '{"exposure": "internet"}', wait => true) AS run \gset
+
+\echo
+\echo '== Full run of policy org-baseline (Org Baseline, version 1), env exposure=internet'
+SELECT run_id AS "run", status, stats->>'tuples' AS "tuples", stats->>'rulesFired' AS "rules fired",
+	   stats->>'findingsWritten' AS "findings written", stats->>'vexOverrides' AS "VEX overrides",
+	   round(extract(epoch FROM finished_at - started_at)::numeric, 3) AS "seconds"
+FROM stellapolicy.policy_runs WHERE run_id = :'run';
+
+\echo '== Findings by status and severity band'
+SELECT status AS "status",
+	   count(*) FILTER (WHERE severity_band = 'Critical') AS "Critical",
+	   count(*) FILTER (WHERE severity_band = 'High') AS "High",
+	   count(*) FILTER (WHERE severity_band = 'Medium') AS "Medium",
+	   count(*) FILTER (WHERE severity_band = 'Low') AS "Low",
+	   count(*) FILTER (WHERE severity_band = 'None') AS "None",
+	   count(*) AS "total"
+FROM stellapolicy.effective_finding WHERE policy_id = 'org-baseline'
+GROUP BY status ORDER BY status COLLATE "C";
+
+\echo '== Blocked findings'
+SELECT sbom_id AS "SBOM", component_purl AS "component", advisory_id AS "advisory",
+	   severity_band AS "band", score, rule_name AS "rule"
+FROM stellapolicy.effective_finding WHERE policy_id = 'org-baseline' AND status = 'blocked'
+ORDER BY score DESC, sbom_id COLLATE "C", finding_key COLLATE "C" LIMIT 10;
+
+-- A candidate version that also blocks High, simulated over a golden set.
+SELECT stellapolicy.policy_create('org-baseline', :'strict') \gset
+SELECT count(stellapolicy.golden_sbom_add(sbom_id)) FROM stellapolicy.sbom WHERE is_current \gset
+SELECT stellapolicy.stella_policy_simulate('org-baseline', env => '{"exposure": "internet"}') AS sim \gset
+\echo '== Simulation of version 2 (blocks High too) against the active version 1'
+SELECT s.side AS "version", x.key AS "status", x.value::int AS "findings"
+FROM (SELECT 'base v1' AS side, (:'sim'::jsonb)->'base'->'countsByStatus' AS c
+	  UNION ALL SELECT 'candidate v2', (:'sim'::jsonb)->'candidate'->'countsByStatus') s,
+	 jsonb_each_text(s.c) x
+WHERE x.value::int > 0
+ORDER BY x.key COLLATE "C", s.side COLLATE "C";
+SELECT (:'sim'::jsonb)->'diff'->>'added' AS "added", (:'sim'::jsonb)->'diff'->>'removed' AS "removed",
+	   (:'sim'::jsonb)->'diff'->>'changed' AS "changed", (:'sim'::jsonb)->'diff'->>'unchanged' AS "unchanged";
+SELECT e->>'sbomId' AS "SBOM", e->>'findingKey' AS "finding", e->'before'->>'status' AS "before",
+	   e->'after'->>'status' AS "after", e->'after'->>'band' AS "band"
+FROM jsonb_array_elements((:'sim'::jsonb)->'diff'->'examples') e LIMIT 5;
+
+\echo '== Replay of the run from its recorded inputs'
+SELECT stellapolicy.stella_policy_replay(:'run') AS rp \gset
+SELECT (:'rp'::jsonb)->>'match' AS "hashes match", (:'rp'::jsonb)->>'recordedHash' AS "recorded",
+	   (:'rp'::jsonb)->>'replayedHash' AS "replayed";
+SQL
+
 psql -X -At -d "$DB" <<SQL
-SELECT format('Loaded %s SBOMs (%s components), %s advisory revisions (%s affected entries), %s VEX statements in $secs s.',
+SELECT format('Loaded %s SBOMs (%s components), %s advisory revisions (%s affected entries), %s VEX statements in $secs s; '
+			  || 'policy org-baseline found %s findings (%s blocked), its replay %s.',
 	(SELECT count(*) FROM stellapolicy.sbom WHERE is_current),
 	(SELECT count(*) FROM stellapolicy.component),
 	(SELECT count(*) FROM stellapolicy.advisory_raw),
 	(SELECT count(*) FROM stellapolicy.advisory_affected),
-	(SELECT count(*) FROM stellapolicy.vex_raw));
+	(SELECT count(*) FROM stellapolicy.vex_raw),
+	(SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'org-baseline'),
+	(SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'org-baseline' AND status = 'blocked'),
+	CASE WHEN (SELECT determinism_hash FROM stellapolicy.policy_runs WHERE policy_id = 'org-baseline' LIMIT 1) IS NOT NULL
+		 THEN 'reproduced its hash' ELSE 'did not run' END);
 SQL
 if [ "${SP_KEEP:-0}" = 1 ]; then
 	echo "The cluster keeps running: psql -h $SP_SOCK -p $SP_PORT -U postgres $DB"
