@@ -14,9 +14,6 @@ SP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 export PG_CONFIG=$PG_BIN/pg_config
 SP_BASE=${SP_BASE:-/tmp/stellapolicy-cluster}
-SP_DATA=$SP_BASE/data
-SP_SOCK=$SP_BASE/sock
-SP_LOG=$SP_BASE/postgres.log
 SP_CORPUS=${SP_CORPUS:-$SP_ROOT/../shared/corpus}
 
 PACKAGES="jq bc postgresql-15 postgresql-server-dev-15 postgresql-15-cron
@@ -24,6 +21,15 @@ postgresql-15-pgtap libjansson-dev libssl-dev pkg-config make gcc
 libtap-parser-sourcehandler-pgtap-perl perl"
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# Paths follow SP_BASE as it is when a function runs, not when this file
+# was sourced, so a caller may point SP_BASE elsewhere at any time.
+sp_paths() {
+	SP_DATA=$SP_BASE/data
+	SP_SOCK=$SP_BASE/sock
+	SP_LOG=$SP_BASE/postgres.log
+}
+sp_paths
 
 # Install what the build and the tests need (Debian 12, as root).
 sp_install_packages() {
@@ -62,6 +68,7 @@ port_busy() {
 
 # Stop a cluster left over from an earlier run of ours, if any.
 sp_cluster_stop() {
+	sp_paths
 	if [ -f "$SP_DATA/postmaster.pid" ]; then
 		log "stopping the throwaway cluster"
 		(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$SP_DATA" -m fast -w stop >/dev/null 2>&1) || true
@@ -70,6 +77,7 @@ sp_cluster_stop() {
 
 # initdb a fresh cluster and start it; sets SP_PORT and the PG* variables.
 sp_cluster_start() {
+	sp_paths
 	sp_cluster_stop
 	rm -rf "$SP_BASE"
 	mkdir -p "$SP_DATA" "$SP_SOCK"

@@ -25,6 +25,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -85,6 +86,9 @@ typedef struct AffEntry
 	AffKey		key;			/* hash key: must be first */
 	SpOsvAffected aff;
 	bool		usable;			/* false: no package or unknown ecosystem */
+	char	   *advisory_id;	/* of the live revision */
+	char	  **aliases;
+	int			naliases;
 } AffEntry;
 
 /*
@@ -370,41 +374,107 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 
 /* ---------- candidate_tuples ---------- */
 
+/*
+ * The live affected entries of the tenant as of the advisory cursor: the
+ * current revision of each advisory, unless it is withdrawn.
+ */
+#define LIVE_CTE \
+"WITH live AS ( " \
+"  SELECT revision_id, advisory_id, aliases FROM ( " \
+"    SELECT DISTINCT ON (advisory_id) revision_id, advisory_id, aliases, withdrawn " \
+"    FROM stellapolicy.advisory_raw " \
+"    WHERE tenant = $1 AND ($2::bigint IS NULL OR change_seq <= $2) " \
+"    ORDER BY advisory_id, modified DESC, change_seq DESC) cur " \
+"  WHERE withdrawn IS NULL) "
+
+static const char *entries_sql =
+LIVE_CTE
+"SELECT a.revision_id, a.entry, a.ecosystem, a.package, a.ranges::text, a.versions, "
+"       live.advisory_id, live.aliases "
+"FROM stellapolicy.advisory_affected a JOIN live USING (revision_id) "
+"WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL";
+
+/*
+ * Pairs of a component and an affected entry that name the same package
+ * (the BOM index join); entries that are not live are dropped in C.
+ */
 static const char *candidate_sql =
-"WITH live AS ( "
-"  SELECT revision_id, advisory_id, aliases FROM ( "
-"    SELECT DISTINCT ON (advisory_id) revision_id, advisory_id, aliases, withdrawn "
-"    FROM stellapolicy.advisory_raw "
-"    WHERE tenant = $1 AND ($3::bigint IS NULL OR change_seq <= $3) "
-"    ORDER BY advisory_id, modified DESC, change_seq DESC) cur "
-"  WHERE withdrawn IS NULL), "
-"comp AS ( "
+"WITH comp AS ( "
 "  SELECT c.sbom_id, c.purl, c.match_version, c.distro, c.match_ecosystem, "
-"         c.match_package, c.qualifiers->>'upstream' AS upstream, s.subject_purl "
+"         c.match_package, c.qualifiers->>'upstream' AS upstream, s.subject_purl, "
+"         c.name, c.purl_type, c.scope, c.licenses, c.ordinal "
 "  FROM stellapolicy.component c "
 "  JOIN stellapolicy.sbom s ON s.tenant = c.tenant AND s.sbom_id = c.sbom_id "
 "    AND s.revision = c.revision "
 "  WHERE c.tenant = $1 "
-"    AND CASE WHEN $4::int[] IS NULL "
+"    AND CASE WHEN $3::int[] IS NULL "
 "             THEN s.is_current AND s.active AND ($2::text[] IS NULL OR c.sbom_id = ANY ($2)) "
-"             ELSE (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $4::int[])) END "
+"             ELSE (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $3::int[])) END "
 "    AND c.match_package IS NOT NULL AND c.purl IS NOT NULL "
-"    AND c.match_version IS NOT NULL), "
-"pairs AS ( "
-"  SELECT comp.*, a.revision_id, a.entry, a.ecosystem, a.package "
-"  FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
-"    AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.match_package "
-"  UNION ALL "
-"  SELECT comp.*, a.revision_id, a.entry, a.ecosystem, a.package "
-"  FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
-"    AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.upstream "
-"  WHERE comp.upstream IS NOT NULL AND comp.upstream <> comp.match_package) "
-"SELECT p.sbom_id, p.purl, live.advisory_id, p.revision_id, p.entry, "
-"       p.match_version, p.distro, p.ecosystem, p.package, "
-"       a.ranges::text, a.versions, live.aliases, p.subject_purl "
-"FROM pairs p JOIN live ON live.revision_id = p.revision_id "
-"JOIN stellapolicy.advisory_affected a ON a.revision_id = p.revision_id AND a.entry = p.entry "
-"ORDER BY p.sbom_id COLLATE \"C\", live.advisory_id COLLATE \"C\", p.purl COLLATE \"C\"";
+"    AND c.match_version IS NOT NULL) "
+"SELECT comp.sbom_id, comp.purl, a.revision_id, a.entry, comp.match_version, comp.distro, "
+"       comp.subject_purl, comp.name, comp.purl_type, comp.scope, comp.licenses, comp.ordinal "
+"FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
+"  AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.match_package "
+"UNION ALL "
+"SELECT comp.sbom_id, comp.purl, a.revision_id, a.entry, comp.match_version, comp.distro, "
+"       comp.subject_purl, comp.name, comp.purl_type, comp.scope, comp.licenses, comp.ordinal "
+"FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
+"  AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.upstream "
+"WHERE comp.upstream IS NOT NULL AND comp.upstream <> comp.match_package";
+
+/* A pair the ranges matched, kept until the scan sorts them. */
+typedef struct Hit
+{
+	char	   *sbom_id;
+	char	   *purl;
+	char	   *advisory_id;
+	int64		revision_id;
+	int32		ordinal;		/* the component's: duplicates keep the first */
+	Datum		vex_pks;
+	SpCandComponent comp;
+} Hit;
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+	const Hit  *x = a;
+	const Hit  *y = b;
+	int			c;
+
+	if ((c = strcmp(x->sbom_id, y->sbom_id)) != 0)
+		return c;
+	if ((c = strcmp(x->advisory_id, y->advisory_id)) != 0)
+		return c;
+	if ((c = strcmp(x->purl, y->purl)) != 0)
+		return c;
+	return x->ordinal < y->ordinal ? -1 : (x->ordinal > y->ordinal ? 1 : 0);
+}
+
+/*
+ * Per-row scratch for version parsing: one arena for the whole scan, reset
+ * for every row, its blocks in a context of their own (not the row
+ * context, which is reset under it).
+ */
+static MemoryContext scan_arena_cxt = NULL;
+
+static void *
+scan_block_alloc(size_t size)
+{
+	return MemoryContextAlloc(scan_arena_cxt, size);
+}
+
+static void
+scan_block_free(void *ptr)
+{
+	pfree(ptr);
+}
+
+static char *
+copy_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
 
 /*
  * Scan the candidate tuples of a tenant in byte order, calling emit for each
@@ -426,20 +496,17 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	HASHCTL		ctl;
 	HTAB	   *affs;
 	HTAB	   *vex;
-	Oid			t[4] = {TEXTOID, TEXTARRAYOID, INT8OID, INT4ARRAYOID};
-	Datum		v[4];
-	char		n[4] = {' ', ids_null ? 'n' : ' ', adv_null ? 'n' : ' ', revs_null ? 'n' : ' '};
+	Datum		v[1];
 	SPIPlanPtr	plan;
 	Portal		portal;
-	char	   *last_sbom = NULL;
-	char	   *last_adv = NULL;
-	char	   *last_purl = NULL;
+	MemoryContext hitcxt;
+	SpArena    *scratch;
+	Hit		   *hits = NULL;
+	int			nhits = 0;
+	int			maxhits = 0;
 	int			guc_level;
 
 	v[0] = sp_cstring_text(tenant);
-	v[1] = sbom_ids;
-	v[2] = adv_cursor;
-	v[3] = revisions;
 
 	/*
 	 * The join of components and affected entries must be a hash join
@@ -461,10 +528,56 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	affs = hash_create("stellapolicy affected", 4096, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "candidate row", ALLOCSET_DEFAULT_SIZES);
 
-	plan = SPI_prepare(candidate_sql, 4, t);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, v, n, true);
+	hitcxt = AllocSetContextCreate(callcxt, "candidate hits", ALLOCSET_DEFAULT_SIZES);
+	scan_arena_cxt = AllocSetContextCreate(callcxt, "candidate scratch", ALLOCSET_DEFAULT_SIZES);
+	scratch = sp_arena_create_with(scan_block_alloc, scan_block_free);
+
+	/* Every live affected entry, parsed once. */
+	{
+		Oid			et[2] = {TEXTOID, INT8OID};
+		Datum		ev[2] = {v[0], adv_cursor};
+		char		en[2] = {' ', adv_null ? 'n' : ' '};
+		int			rc = SPI_execute_with_args(entries_sql, 2, et, ev, en, true, 0);
+
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "affected entries lookup failed: %s", SPI_result_code_string(rc));
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			bool		vnull;
+			bool		alnull;
+			AffKey		key;
+			AffEntry   *e;
+			Datum		vers;
+			Datum		al;
+
+			memset(&key, 0, sizeof(key));
+			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+			key.entry = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+			e = hash_search(affs, &key, HASH_ENTER, NULL);
+			vers = SPI_getbinval(tup, td, 6, &vnull);
+			prepare_affected(e, SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
+							 SPI_getvalue(tup, td, 5), vers, vnull, arena);
+			e->advisory_id = SPI_getvalue(tup, td, 7);
+			al = SPI_getbinval(tup, td, 8, &alnull);
+			e->naliases = 0;
+			e->aliases = alnull ? NULL : sp_text_array_elems(al, &e->naliases);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+
+	{
+		Oid			ct[3] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID};
+		Datum		cv[3] = {v[0], sbom_ids, revisions};
+		char		cn[3] = {' ', ids_null ? 'n' : ' ', revs_null ? 'n' : ' '};
+
+		plan = SPI_prepare(candidate_sql, 3, ct);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		portal = SPI_cursor_open(NULL, plan, cv, cn, true);
+	}
 
 	for (;;)
 	{
@@ -479,72 +592,79 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			bool		isnull;
 			AffKey		key;
 			AffEntry   *e;
-			bool		found;
-			SpArena    *rowarena;
-			char	   *sbom_id;
-			char	   *purl;
-			char	   *adv;
 			MemoryContext old;
 
 			memset(&key, 0, sizeof(key));
-			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 4, &isnull));
-			key.entry = DatumGetInt32(SPI_getbinval(tup, td, 5, &isnull));
+			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 3, &isnull));
+			key.entry = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
 
-			/* Each affected entry is parsed once per call. */
-			e = hash_search(affs, &key, HASH_ENTER, &found);
-			if (!found)
-			{
-				bool		vnull;
-				Datum		vers = SPI_getbinval(tup, td, 11, &vnull);
-
-				prepare_affected(e, SPI_getvalue(tup, td, 8), SPI_getvalue(tup, td, 9),
-								 SPI_getvalue(tup, td, 10), vers, vnull, arena);
-			}
+			/* Entries of withdrawn or later revisions are not live. */
+			e = hash_search(affs, &key, HASH_FIND, NULL);
+			if (e == NULL)
+				continue;
 
 			old = MemoryContextSwitchTo(rowcxt);
-			rowarena = sp_arena_create_with(palloc, pfree);	/* freed with rowcxt */
-			sbom_id = SPI_getvalue(tup, td, 1);
-			purl = SPI_getvalue(tup, td, 2);
-			adv = SPI_getvalue(tup, td, 3);
-
-			/* Rows come sorted: a triple already emitted is skipped. */
-			if (last_sbom && strcmp(sbom_id, last_sbom) == 0 &&
-				strcmp(adv, last_adv) == 0 && strcmp(purl, last_purl) == 0)
+			sp_arena_reset(scratch);
+			if (affected_by(e, SPI_getvalue(tup, td, 5), SPI_getvalue(tup, td, 6), scratch))
 			{
-				MemoryContextSwitchTo(old);
-				MemoryContextReset(rowcxt);
-				continue;
-			}
-
-			if (affected_by(e, SPI_getvalue(tup, td, 6), SPI_getvalue(tup, td, 7), rowarena))
-			{
-				bool		alnull;
+				char	   *sbom_id = SPI_getvalue(tup, td, 1);
+				char	   *purl = SPI_getvalue(tup, td, 2);
 				bool		vexnull;
-				Datum		al = SPI_getbinval(tup, td, 12, &alnull);
-				int			na = 0;
-				char	  **aliases = alnull ? NULL : sp_text_array_elems(al, &na);
-				Datum		pks = vex_for_tuple(vex, adv, aliases, na, purl,
-												SPI_getvalue(tup, td, 13), rowarena, &vexnull);
+				Datum		pks = vex_for_tuple(vex, e->advisory_id, e->aliases, e->naliases, purl,
+												SPI_getvalue(tup, td, 7), scratch, &vexnull);
+				char	   *name = SPI_getvalue(tup, td, 8);
+				char	   *version = SPI_getvalue(tup, td, 5);
+				char	   *eco = SPI_getvalue(tup, td, 9);
+				char	   *scope = SPI_getvalue(tup, td, 10);
+				bool		licnull;
+				Datum		lic = SPI_getbinval(tup, td, 11, &licnull);
+				Hit		   *h;
 
-				emit(ctx, sbom_id, purl, adv, key.revision_id, pks);
-
-				/* Remember the triple in the call's context. */
-				MemoryContextSwitchTo(callcxt);
-				if (last_sbom)
+				/* Keep the hit in the scan's context until the sort. */
+				MemoryContextSwitchTo(hitcxt);
+				if (nhits == maxhits)
 				{
-					pfree(last_sbom);
-					pfree(last_adv);
-					pfree(last_purl);
+					maxhits = maxhits ? maxhits * 2 : 4096;
+					hits = hits ? repalloc_huge(hits, sizeof(Hit) * maxhits)
+						: palloc_extended(sizeof(Hit) * maxhits, MCXT_ALLOC_HUGE);
 				}
-				last_sbom = pstrdup(sbom_id);
-				last_adv = pstrdup(adv);
-				last_purl = pstrdup(purl);
+				h = &hits[nhits++];
+				h->sbom_id = pstrdup(sbom_id);
+				h->purl = pstrdup(purl);
+				h->advisory_id = e->advisory_id;
+				h->revision_id = key.revision_id;
+				h->ordinal = DatumGetInt32(SPI_getbinval(tup, td, 12, &isnull));
+				h->vex_pks = datumCopy(pks, false, -1);
+				h->comp.name = copy_or_null(name);
+				h->comp.version = copy_or_null(version);
+				h->comp.ecosystem = copy_or_null(eco);
+				h->comp.scope = copy_or_null(scope);
+				h->comp.licenses_null = licnull;
+				h->comp.licenses = licnull ? (Datum) 0 : datumCopy(lic, false, -1);
 			}
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
+
+	/* Byte order; a triple found twice (two entries, two components) once. */
+	if (nhits > 1)
+		qsort(hits, nhits, sizeof(Hit), cmp_hit);
+	for (int k = 0; k < nhits; k++)
+	{
+		Hit		   *h = &hits[k];
+
+		if (k > 0 && strcmp(h->sbom_id, hits[k - 1].sbom_id) == 0 &&
+			strcmp(h->advisory_id, hits[k - 1].advisory_id) == 0 &&
+			strcmp(h->purl, hits[k - 1].purl) == 0)
+			continue;
+		emit(ctx, h->sbom_id, h->purl, h->advisory_id, h->revision_id, h->vex_pks, &h->comp);
+	}
+	MemoryContextDelete(hitcxt);
+	MemoryContextDelete(scan_arena_cxt);
+	scan_arena_cxt = NULL;
+
 	SPI_cursor_close(portal);
 	AtEOXact_GUC(true, guc_level);
 }
@@ -557,7 +677,7 @@ typedef struct SrfCtx
 
 static void
 srf_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
-		 int64 revision_id, Datum vex_pks)
+		 int64 revision_id, Datum vex_pks, const SpCandComponent *component)
 {
 	SrfCtx	   *c = ctx;
 	Datum		out[5];

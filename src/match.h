@@ -10,10 +10,22 @@
 
 #include "postgres.h"
 
+/* The component of a candidate tuple, as the scan read it. */
+typedef struct SpCandComponent
+{
+	const char *name;
+	const char *version;		/* the version matched: purl's, with epoch */
+	const char *ecosystem;		/* purl type */
+	const char *scope;
+	Datum		licenses;		/* text[] */
+	bool		licenses_null;
+} SpCandComponent;
+
 /* Called once per candidate tuple, in byte order (SBOM, advisory, purl). */
 typedef void (*SpCandidateEmit) (void *ctx, const char *sbom_id,
 								 const char *purl, const char *advisory_id,
-								 int64 revision_id, Datum vex_pks);
+								 int64 revision_id, Datum vex_pks,
+								 const SpCandComponent *component);
 
 extern void sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 							  Datum revisions, bool revs_null,

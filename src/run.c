@@ -27,6 +27,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -51,6 +52,12 @@ typedef struct Cand
 	int64		revision_id;
 	int64	   *vex;
 	int			nvex;
+	char	   *name;
+	char	   *version;
+	char	   *ecosystem;
+	char	   *scope;
+	char	  **licenses;
+	int			nlicenses;
 } Cand;
 
 typedef struct CandList
@@ -89,16 +96,18 @@ typedef struct VexInfo
 	char	   *digest;
 } VexInfo;
 
-typedef struct CompInfo
+
+/* DEBUG1 line with the seconds a phase of the run took. */
+static void
+phase_done(const char *phase, instr_time *start)
 {
-	char		key[512];		/* sbom_id \x1f purl, hash key */
-	char	   *name;
-	char	   *version;
-	char	   *ecosystem;
-	char	   *scope;
-	char	  **licenses;
-	int			nlicenses;
-} CompInfo;
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *start);
+	elog(DEBUG1, "stellapolicy run phase=%s seconds=%.3f", phase, INSTR_TIME_GET_DOUBLE(now));
+	INSTR_TIME_SET_CURRENT(*start);
+}
 
 static int
 run_query(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
@@ -152,9 +161,15 @@ sort_unique(char **v, int n)
 	return k;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
 static void
 cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
-		  int64 revision_id, Datum vex_pks)
+		  int64 revision_id, Datum vex_pks, const SpCandComponent *comp)
 {
 	CandList   *l = ctx;
 	MemoryContext old = MemoryContextSwitchTo(l->cxt);
@@ -180,6 +195,12 @@ cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory
 	c->vex = n ? palloc(sizeof(int64) * n) : NULL;
 	for (int i = 0; i < n; i++)
 		c->vex[i] = DatumGetInt64(elems[i]);
+	c->name = dup_or_null(comp->name);
+	c->version = dup_or_null(comp->version);
+	c->ecosystem = dup_or_null(comp->ecosystem);
+	c->scope = dup_or_null(comp->scope);
+	c->nlicenses = 0;
+	c->licenses = comp->licenses_null ? NULL : sp_text_array_elems(comp->licenses, &c->nlicenses);
 	MemoryContextSwitchTo(old);
 }
 
@@ -397,7 +418,6 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	CandList	cands = {0};
 	HTAB	   *advs;
 	HTAB	   *vexes;
-	HTAB	   *comps;
 	HTAB	   *sbomtags;
 	HASHCTL		ctl;
 	SpEnvEntry *env = NULL;
@@ -409,8 +429,14 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	MemoryContext runcxt = CurrentMemoryContext;
 	Datum		ids_arr;
 	Datum		revs_arr;
+	char	  **sbom_tag_list = NULL;
+	int			n_sbom_tags = 0;
+	int			sbom_tag_max = 0;
+
+	instr_time	clock;
 
 	memset(out, 0, sizeof(*out));
+	INSTR_TIME_SET_CURRENT(clock);
 
 	/* Inputs: SBOM revisions, env. */
 	resolve_sboms(in, &sbom_digests);
@@ -438,9 +464,11 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	v[0] = CStringGetTextDatum(in->tenant);
 	v[1] = ids_arr;
 	v[2] = revs_arr;
-	rows = run_query("SELECT s.sbom_id, s.tags FROM stellapolicy.sbom s "
+	rows = run_query("SELECT s.sbom_id, s.tags, s.content_digest FROM stellapolicy.sbom s "
 					 "WHERE s.tenant = $1 AND (s.sbom_id, s.revision) IN (SELECT * FROM unnest($2::text[], $3::int[]))",
 					 3, t, v, NULL);
+	sbom_tag_list = palloc(sizeof(char *) * 16);
+	sbom_tag_max = 16;
 	for (int i = 0; i < rows; i++)
 	{
 		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -455,6 +483,19 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		e = hash_search(sbomtags, key, HASH_ENTER, NULL);
 		e[256 / sizeof(void *)] = tags;
 		e[256 / sizeof(void *) + 1] = (void *) (intptr_t) nt;
+
+		/* SBOM tags are inputs too: hashed as "<content digest>:<tag>". */
+		for (int k = 0; k < nt; k++)
+		{
+			if (n_sbom_tags == sbom_tag_max)
+			{
+				sbom_tag_max *= 2;
+				sbom_tag_list = repalloc(sbom_tag_list, sizeof(char *) * sbom_tag_max);
+			}
+			sbom_tag_list[n_sbom_tags++] = psprintf("%s:%s",
+													SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3),
+													tags[k]);
+		}
 	}
 
 	/* Components in the set. */
@@ -467,12 +508,15 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		out->components = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 
+	phase_done("inputs", &clock);
+
 	/* Candidate tuples, in byte order. */
 	cands.cxt = runcxt;
 	sp_candidate_scan(in->tenant, ids_arr, false, revs_arr, false,
 					  Int64GetDatum(in->adv_cursor), false,
 					  Int64GetDatum(in->vex_cursor), false,
 					  cand_emit, &cands);
+	phase_done("candidates", &clock);
 
 	/* Advisory revisions used, with the tags on their ids and aliases. */
 	memset(&ctl, 0, sizeof(ctl));
@@ -595,52 +639,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		x->digest = keep(tup, td, 10);
 	}
 
-	/* Component details for the tuples' (SBOM, purl) pairs. */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 512;
-	ctl.entrysize = sizeof(CompInfo);
-	ctl.hcxt = runcxt;
-	comps = hash_create("run components", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	{
-		char	  **cs = palloc(sizeof(char *) * Max(cands.n, 1));
-		char	  **cp = palloc(sizeof(char *) * Max(cands.n, 1));
-
-		for (int i = 0; i < cands.n; i++)
-		{
-			cs[i] = cands.items[i].sbom_id;
-			cp[i] = cands.items[i].purl;
-		}
-		t[1] = TEXTARRAYOID;
-		t[2] = INT4ARRAYOID;
-		t[3] = TEXTARRAYOID;
-		t[4] = TEXTARRAYOID;
-		v[1] = ids_arr;
-		v[2] = revs_arr;
-		v[3] = sp_text_array(cs, cands.n);
-		v[4] = sp_text_array(cp, cands.n);
-		rows = run_query("SELECT DISTINCT ON (c.sbom_id, c.purl) c.sbom_id, c.purl, c.name, "
-						 "  coalesce(c.match_version, c.version), c.purl_type, c.scope, c.licenses "
-						 "FROM stellapolicy.component c "
-						 "WHERE c.tenant = $1 AND (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $3::int[])) "
-						 "  AND (c.sbom_id, c.purl) IN (SELECT * FROM unnest($4::text[], $5::text[])) "
-						 "ORDER BY c.sbom_id, c.purl, c.ordinal", 5, t, v, NULL);
-	}
-	for (int i = 0; i < rows; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		char		key[512];
-		CompInfo   *c;
-
-		memset(key, 0, sizeof(key));
-		snprintf(key, sizeof(key), "%s\x1f%s", SPI_getvalue(tup, td, 1), SPI_getvalue(tup, td, 2));
-		c = hash_search(comps, key, HASH_ENTER, NULL);
-		c->name = keep(tup, td, 3);
-		c->version = keep(tup, td, 4);
-		c->ecosystem = keep(tup, td, 5);
-		c->scope = keep(tup, td, 6);
-		c->licenses = keep_array(tup, td, 7, &c->nlicenses);
-	}
+	phase_done("details", &clock);
 
 	/* Evaluate every tuple. */
 	out->nrules = sp_policy_rule_count(policy);
@@ -655,9 +654,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		{
 			Cand	   *cd = &cands.items[i];
 			AdvInfo    *a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
-			char		ckey[512];
 			char		skey[256];
-			CompInfo   *c;
 			void	  **st;
 			SpTuple		tu;
 			SpVerdict	vd;
@@ -665,13 +662,10 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			StringInfoData buf;
 
 			CHECK_FOR_INTERRUPTS();
-			memset(ckey, 0, sizeof(ckey));
-			snprintf(ckey, sizeof(ckey), "%s\x1f%s", cd->sbom_id, cd->purl);
-			c = hash_search(comps, ckey, HASH_FIND, NULL);
 			memset(skey, 0, sizeof(skey));
 			strlcpy(skey, cd->sbom_id, sizeof(skey));
 			st = hash_search(sbomtags, skey, HASH_FIND, NULL);
-			if (a == NULL || c == NULL)
+			if (a == NULL)
 				elog(ERROR, "run inputs changed during the run (advisory revision " INT64_FORMAT ")",
 					 cd->revision_id);
 
@@ -683,12 +677,12 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				tu.n_sbom_tags = (int) (intptr_t) st[256 / sizeof(void *) + 1];
 			}
 			tu.purl = cd->purl;
-			tu.name = c->name;
-			tu.version = c->version;
-			tu.ecosystem = c->ecosystem;
-			tu.scope = c->scope;
-			tu.licenses = (const char *const *) c->licenses;
-			tu.n_licenses = c->nlicenses;
+			tu.name = cd->name;
+			tu.version = cd->version;
+			tu.ecosystem = cd->ecosystem;
+			tu.scope = cd->scope;
+			tu.licenses = (const char *const *) cd->licenses;
+			tu.n_licenses = cd->nlicenses;
 			tu.advisory_id = a->advisory_id;
 			tu.advisory_source = a->source;
 			tu.aliases = (const char *const *) a->aliases;
@@ -799,6 +793,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		}
 	}
 
+	phase_done("evaluate", &clock);
+
 	/* Findings in the order the hash and the writer use. */
 	if (out->nfindings > 1)
 		qsort(out->findings, out->nfindings, sizeof(RunFinding), cmp_finding);
@@ -854,6 +850,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		list = palloc(sizeof(char *) * Max(in->nsboms, 1));
 		memcpy(list, sbom_digests, sizeof(char *) * in->nsboms);	/* keep the pairing */
 		json_str_array(&doc, list, sort_unique(list, in->nsboms));
+		appendStringInfoString(&doc, ",\"sbomTags\":");
+		json_str_array(&doc, sbom_tag_list, sort_unique(sbom_tag_list, n_sbom_tags));
 		appendStringInfoString(&doc, ",\"tags\":");
 		{
 			AdvInfo    *a;
@@ -884,6 +882,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		appendStringInfoChar(&doc, '}');
 		sha256_hex(doc.data, doc.len, out->hash);
 	}
+	phase_done("hash", &clock);
 
 	/* The inputs as recorded on the run. */
 	{
@@ -1072,7 +1071,9 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	int			rows;
 	SPITupleTable *tt;
 	int			rc;
+	instr_time	clock;
 
+	INSTR_TIME_SET_CURRENT(clock);
 	ensure_partition(in->policy_id);
 
 	/* The history trigger names this run as the one that changed rows. */
@@ -1149,6 +1150,8 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 		}
 	}
 
+	phase_done("merge", &clock);
+
 	/* Write in batches of stellapolicy.batch_size rows. */
 	{
 		WriteBatch *bs[3] = {&del, &upd, &ins};
@@ -1173,6 +1176,8 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 			}
 		}
 	}
+
+	phase_done("write", &clock);
 
 	/* Explain traces. */
 	if (in->explain)

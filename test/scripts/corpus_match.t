@@ -9,4 +9,6 @@ make -s -C "$root" core >/dev/null || { echo "1..1"; echo "not ok 1 - build the 
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$root/src/core" $(pkg-config --cflags jansson) \
 	"$root/test/diff/corpus_check.c" "$root/build/libspcore.a" $(pkg-config --libs jansson) -lcrypto \
 	-o "$out/corpus_check" || { echo "1..1"; echo "not ok 1 - build corpus_check"; exit 1; }
-exec "$out/corpus_check" "$corpus"
+"$out/corpus_check" "$corpus"
+rc=$?
+exit $rc
