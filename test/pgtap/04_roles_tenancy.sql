@@ -1,7 +1,7 @@
 -- Tenancy and roles on the input tables: each role sees its own tenant only,
 -- may do what its name says, and nothing writes the tables directly.
 BEGIN;
-SELECT plan(49);
+SELECT plan(58);
 
 CREATE ROLE sp_t_reader LOGIN;
 CREATE ROLE sp_t_author LOGIN;
@@ -97,6 +97,17 @@ SELECT results_eq($$SELECT to_status, actor::text COLLATE "default" FROM stellap
 	'each transition records the acting role, not the function owner');
 SELECT is((SELECT imported_by::text FROM stellapolicy.sbom WHERE sbom_id = 'acme-two'), 'sp_t_operator', 'imports record the acting role too');
 SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT count(*) FROM stellapolicy.policy_version$$), '0', 'policies are per tenant');
+
+-- Runs: operators run, authors simulate, nobody writes findings directly.
+SELECT matches(pg_temp.as_role('sp_t_operator', 'acme', $$SELECT stellapolicy.stella_policy_run('p1', wait => true)$$), '^run:p1:', 'operator runs the active policy');
+SELECT is(pg_temp.as_role('sp_t_reader', 'acme', $$SELECT count(*) FROM stellapolicy.effective_finding$$), '0', 'reader reads its tenant''s findings');
+SELECT matches(pg_temp.as_role('sp_t_author', 'acme', $$SELECT stellapolicy.stella_policy_run('p1')$$), '^42501: permission denied for function stella_policy_run', 'author cannot run');
+SELECT is(pg_temp.as_role('sp_t_author', 'acme', $$SELECT stellapolicy.policy_create('p1', 'policy "P2" syntax "stella-dsl@1" { rule r { when true then status := "affected" because "b" } }')$$), '2', 'author drafts version 2');
+SELECT is(pg_temp.as_role('sp_t_author', 'acme', $$SELECT (stellapolicy.stella_policy_simulate('p1', sbom_set => ARRAY['acme-app'])->'candidate'->>'version')$$), '2', 'author simulates it');
+SELECT matches(pg_temp.as_role('sp_t_reader', 'acme', $$SELECT stellapolicy.stella_policy_simulate('p1', sbom_set => ARRAY['acme-app'])$$), '^42501', 'reader cannot simulate');
+SELECT matches(pg_temp.as_role('sp_t_operator', 'acme', $$INSERT INTO stellapolicy.effective_finding (tenant, policy_id, sbom_id, finding_key, component_purl, advisory_id, status, severity_band, score, quiet, policy_version, run_id, first_seen, last_seen, verdict_digest) VALUES ('acme', 'p1', 'x', 'k', 'p', 'a', 'fixed', 'None', 0, false, 1, 'r', now(), now(), 'd') RETURNING 1$$), '^42501: permission denied for table effective_finding', 'operator cannot insert findings');
+SELECT matches(pg_temp.as_role('sp_t_admin', 'acme', $$DELETE FROM stellapolicy.effective_finding_history RETURNING 1$$), '^42501: permission denied for table effective_finding_history', 'admin cannot delete history');
+SELECT matches(pg_temp.as_role('sp_t_operator', 'acme', $$SELECT stellapolicy.stella_policy_guard_clear('p1', 'because')$$), '^42501', 'operator cannot clear the determinism guard');
 
 -- A role outside the four.
 SELECT matches(pg_temp.as_role('sp_t_plain', 'default', 'SELECT count(*) FROM stellapolicy.sbom'), '^42501: permission denied for schema stellapolicy', 'a plain role sees nothing');
