@@ -602,6 +602,15 @@ sp_dsl_compile(const char *src, size_t len, SpArena *arena)
 				dl->items[j] = dl->items[j - 1];
 			dl->items[j] = d;
 		}
+
+		/* Recovery can report one problem twice at one place: once is enough. */
+		for (i = 1, j = 1; i < dl->n; i++)
+			if (dl->items[i].line != dl->items[j - 1].line ||
+				dl->items[i].column != dl->items[j - 1].column ||
+				strcmp(dl->items[i].message, dl->items[j - 1].message) != 0)
+				dl->items[j++] = dl->items[i];
+		if (dl->n > 0)
+			dl->n = j;
 	}
 
 	res->ok = dl->n == 0;
