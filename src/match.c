@@ -21,12 +21,21 @@
 
 #include "spjson.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/datum.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
@@ -390,38 +399,63 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 static const char *entries_sql =
 LIVE_CTE
 "SELECT a.revision_id, a.entry, a.ecosystem, a.package, a.ranges::text, a.versions, "
-"       live.advisory_id, live.aliases "
+"       live.advisory_id, live.aliases, a.base_ecosystem, a.match_package "
 "FROM stellapolicy.advisory_affected a JOIN live USING (revision_id) "
 "WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL";
 
-/*
- * Pairs of a component and an affected entry that name the same package
- * (the BOM index join); entries that are not live are dropped in C.
- */
-static const char *candidate_sql =
-"WITH comp AS ( "
-"  SELECT c.sbom_id, c.purl, c.match_version, c.distro, c.match_ecosystem, "
-"         c.match_package, c.qualifiers->>'upstream' AS upstream, s.subject_purl, "
-"         c.name, c.purl_type, c.scope, c.licenses, c.ordinal "
-"  FROM stellapolicy.component c "
-"  JOIN stellapolicy.sbom s ON s.tenant = c.tenant AND s.sbom_id = c.sbom_id "
-"    AND s.revision = c.revision "
-"  WHERE c.tenant = $1 "
-"    AND CASE WHEN $3::int[] IS NULL "
-"             THEN s.is_current AND s.active AND ($2::text[] IS NULL OR c.sbom_id = ANY ($2)) "
-"             ELSE (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $3::int[])) END "
-"    AND c.match_package IS NOT NULL AND c.purl IS NOT NULL "
-"    AND c.match_version IS NOT NULL) "
-"SELECT comp.sbom_id, comp.purl, a.revision_id, a.entry, comp.match_version, comp.distro, "
-"       comp.subject_purl, comp.name, comp.purl_type, comp.scope, comp.licenses, comp.ordinal "
-"FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
-"  AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.match_package "
-"UNION ALL "
-"SELECT comp.sbom_id, comp.purl, a.revision_id, a.entry, comp.match_version, comp.distro, "
-"       comp.subject_purl, comp.name, comp.purl_type, comp.scope, comp.licenses, comp.ordinal "
-"FROM comp JOIN stellapolicy.advisory_affected a ON a.tenant = $1 "
-"  AND a.base_ecosystem = comp.match_ecosystem AND a.match_package = comp.upstream "
-"WHERE comp.upstream IS NOT NULL AND comp.upstream <> comp.match_package";
+/* The SBOM revisions to scan: the named ones, or every current, active one. */
+static const char *sbom_set_sql =
+"SELECT s.sbom_id, s.revision, s.subject_purl FROM stellapolicy.sbom s "
+"WHERE s.tenant = $1 AND CASE "
+"  WHEN $3::int[] IS NOT NULL THEN (s.sbom_id, s.revision) IN (SELECT * FROM unnest($2::text[], $3::int[])) "
+"  ELSE s.is_current AND s.active AND ($2::text[] IS NULL OR s.sbom_id = ANY ($2)) END";
+
+/* An SBOM revision of the scan. */
+typedef struct ScanSbom
+{
+	char		sbom_id[256];	/* hash key */
+	int32		revision;
+	char	   *subject_purl;
+} ScanSbom;
+
+/* The live entries naming one (ecosystem, package). */
+typedef struct PkgEntries
+{
+	char		key[512];		/* ecosystem \x1f package, hash key */
+	AffEntry  **entries;
+	int			n;
+	int			max;
+} PkgEntries;
+
+/* A text attribute as a C string (NULL when null), without copying short values. */
+static const char *
+attr_cstring(TupleTableSlot *slot, int attnum, char *buf, size_t buflen)
+{
+	text	   *t;
+	size_t		len;
+
+	if (attnum <= 0 || slot->tts_isnull[attnum - 1])
+		return NULL;
+	t = DatumGetTextPP(slot->tts_values[attnum - 1]);
+	len = VARSIZE_ANY_EXHDR(t);
+	if (buf != NULL && len < buflen)
+	{
+		memcpy(buf, VARDATA_ANY(t), len);
+		buf[len] = '\0';
+		return buf;
+	}
+	return pnstrdup(VARDATA_ANY(t), len);
+}
+
+static AttrNumber
+component_attnum(Oid relid, const char *name)
+{
+	AttrNumber	a = get_attnum(relid, name);
+
+	if (a == InvalidAttrNumber)
+		elog(ERROR, "stellapolicy.component has no column \"%s\"", name);
+	return a;
+}
 
 /* A pair the ranges matched, kept until the scan sorts them. */
 typedef struct Hit
@@ -497,8 +531,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	HTAB	   *affs;
 	HTAB	   *vex;
 	Datum		v[1];
-	SPIPlanPtr	plan;
-	Portal		portal;
+	HTAB	   *sboms;
+	HTAB	   *pkgs;
 	MemoryContext hitcxt;
 	SpArena    *scratch;
 	Hit		   *hits = NULL;
@@ -532,7 +566,43 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	scan_arena_cxt = AllocSetContextCreate(callcxt, "candidate scratch", ALLOCSET_DEFAULT_SIZES);
 	scratch = sp_arena_create_with(scan_block_alloc, scan_block_free);
 
-	/* Every live affected entry, parsed once. */
+	/* The SBOM revisions, with their subjects. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 256;
+	ctl.entrysize = sizeof(ScanSbom);
+	ctl.hcxt = CurrentMemoryContext;
+	sboms = hash_create("stellapolicy scan sboms", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	{
+		Oid			st[3] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID};
+		Datum		sv[3] = {v[0], sbom_ids, revisions};
+		char		sn[3] = {' ', ids_null ? 'n' : ' ', revs_null ? 'n' : ' '};
+		int			rc = SPI_execute_with_args(sbom_set_sql, 3, st, sv, sn, true, 0);
+
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SBOM set lookup failed: %s", SPI_result_code_string(rc));
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			char		key[256];
+			char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+			bool		isnull;
+			ScanSbom   *sb;
+
+			if (strlen(id) >= sizeof(key))
+				continue;		/* ids are at most 200 bytes */
+			memset(key, 0, sizeof(key));
+			strlcpy(key, id, sizeof(key));
+			sb = hash_search(sboms, key, HASH_ENTER, NULL);
+			sb->revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+			sb->subject_purl = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3);
+		}
+	}
+
+	/* Every live affected entry, parsed once, indexed by its package. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 512;
+	ctl.entrysize = sizeof(PkgEntries);
+	ctl.hcxt = CurrentMemoryContext;
+	pkgs = hash_create("stellapolicy scan packages", 4096, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	{
 		Oid			et[2] = {TEXTOID, INT8OID};
 		Datum		ev[2] = {v[0], adv_cursor};
@@ -552,6 +622,11 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			AffEntry   *e;
 			Datum		vers;
 			Datum		al;
+			char		pkey[512];
+			char	   *eco = SPI_getvalue(tup, td, 9);
+			char	   *pkg = SPI_getvalue(tup, td, 10);
+			PkgEntries *pe;
+			bool		found;
 
 			memset(&key, 0, sizeof(key));
 			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
@@ -564,88 +639,191 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			al = SPI_getbinval(tup, td, 8, &alnull);
 			e->naliases = 0;
 			e->aliases = alnull ? NULL : sp_text_array_elems(al, &e->naliases);
+
+			if (eco == NULL || pkg == NULL || strlen(eco) + strlen(pkg) + 2 > sizeof(pkey))
+				continue;
+			memset(pkey, 0, sizeof(pkey));
+			snprintf(pkey, sizeof(pkey), "%s\x1f%s", eco, pkg);
+			pe = hash_search(pkgs, pkey, HASH_ENTER, &found);
+			if (!found)
+			{
+				pe->n = 0;
+				pe->max = 4;
+				pe->entries = palloc(sizeof(AffEntry *) * pe->max);
+			}
+			if (pe->n == pe->max)
+			{
+				pe->max *= 2;
+				pe->entries = repalloc(pe->entries, sizeof(AffEntry *) * pe->max);
+			}
+			pe->entries[pe->n++] = e;
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 
+	/*
+	 * One pass over the component heap under the statement's snapshot.  This
+	 * is the hot path of every run, so it reads the table directly rather
+	 * than through a join: the tenant and SBOM revisions are checked here
+	 * (the same rows row-level security would show), and each component
+	 * probes the live entries of its package, and of its upstream source
+	 * package for OS packages.
+	 */
 	{
-		Oid			ct[3] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID};
-		Datum		cv[3] = {v[0], sbom_ids, revisions};
-		char		cn[3] = {' ', ids_null ? 'n' : ' ', revs_null ? 'n' : ' '};
+		Oid			nsp = get_namespace_oid("stellapolicy", false);
+		Oid			relid = get_relname_relid("component", nsp);
+		Relation	rel;
+		TableScanDesc scan;
+		TupleTableSlot *slot;
+		AttrNumber	a_tenant = component_attnum(relid, "tenant");
+		AttrNumber	a_sbom = component_attnum(relid, "sbom_id");
+		AttrNumber	a_rev = component_attnum(relid, "revision");
+		AttrNumber	a_ord = component_attnum(relid, "ordinal");
+		AttrNumber	a_purl = component_attnum(relid, "purl");
+		AttrNumber	a_type = component_attnum(relid, "purl_type");
+		AttrNumber	a_name = component_attnum(relid, "name");
+		AttrNumber	a_quals = component_attnum(relid, "qualifiers");
+		AttrNumber	a_scope = component_attnum(relid, "scope");
+		AttrNumber	a_lic = component_attnum(relid, "licenses");
+		AttrNumber	a_eco = component_attnum(relid, "match_ecosystem");
+		AttrNumber	a_pkg = component_attnum(relid, "match_package");
+		AttrNumber	a_distro = component_attnum(relid, "distro");
+		AttrNumber	a_ver = component_attnum(relid, "match_version");
+		size_t		tenant_len = strlen(tenant);
 
-		plan = SPI_prepare(candidate_sql, 3, ct);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		portal = SPI_cursor_open(NULL, plan, cv, cn, true);
-	}
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "component");
 
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, FETCH_BATCH);
-		if (SPI_processed == 0)
-			break;
+		rel = table_open(relid, AccessShareLock);
+		scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+		slot = table_slot_create(rel, NULL);
 
-		for (uint64 i = 0; i < SPI_processed; i++)
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			bool		isnull;
-			AffKey		key;
-			AffEntry   *e;
+			char		sbuf[256];
+			char		ebuf[64];
+			char		kbuf[512];
+			const char *sbom_id;
+			const char *eco;
+			const char *pkg;
+			const char *upstream = NULL;
+			ScanSbom   *sb;
+			text	   *tt;
+			PkgEntries *lists[2];
+			int			nlists = 0;
 			MemoryContext old;
 
-			memset(&key, 0, sizeof(key));
-			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 3, &isnull));
-			key.entry = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
+			CHECK_FOR_INTERRUPTS();
+			slot_getallattrs(slot);
 
-			/* Entries of withdrawn or later revisions are not live. */
-			e = hash_search(affs, &key, HASH_FIND, NULL);
-			if (e == NULL)
+			/* The tenant, the SBOM revision, and something to match. */
+			if (slot->tts_isnull[a_tenant - 1] || slot->tts_isnull[a_purl - 1] ||
+				slot->tts_isnull[a_ver - 1] || slot->tts_isnull[a_eco - 1] ||
+				slot->tts_isnull[a_pkg - 1])
 				continue;
-
+			tt = DatumGetTextPP(slot->tts_values[a_tenant - 1]);
+			if (VARSIZE_ANY_EXHDR(tt) != tenant_len ||
+				memcmp(VARDATA_ANY(tt), tenant, tenant_len) != 0)
+				continue;
 			old = MemoryContextSwitchTo(rowcxt);
-			sp_arena_reset(scratch);
-			if (affected_by(e, SPI_getvalue(tup, td, 5), SPI_getvalue(tup, td, 6), scratch))
+			sbom_id = attr_cstring(slot, a_sbom, sbuf, sizeof(sbuf));
+			if (sbom_id == NULL || strlen(sbom_id) >= 256)
+				goto next;
 			{
-				char	   *sbom_id = SPI_getvalue(tup, td, 1);
-				char	   *purl = SPI_getvalue(tup, td, 2);
-				bool		vexnull;
-				Datum		pks = vex_for_tuple(vex, e->advisory_id, e->aliases, e->naliases, purl,
-												SPI_getvalue(tup, td, 7), scratch, &vexnull);
-				char	   *name = SPI_getvalue(tup, td, 8);
-				char	   *version = SPI_getvalue(tup, td, 5);
-				char	   *eco = SPI_getvalue(tup, td, 9);
-				char	   *scope = SPI_getvalue(tup, td, 10);
-				bool		licnull;
-				Datum		lic = SPI_getbinval(tup, td, 11, &licnull);
-				Hit		   *h;
+				char		key[256];
 
-				/* Keep the hit in the scan's context until the sort. */
-				MemoryContextSwitchTo(hitcxt);
-				if (nhits == maxhits)
-				{
-					maxhits = maxhits ? maxhits * 2 : 4096;
-					hits = hits ? repalloc_huge(hits, sizeof(Hit) * maxhits)
-						: palloc_extended(sizeof(Hit) * maxhits, MCXT_ALLOC_HUGE);
-				}
-				h = &hits[nhits++];
-				h->sbom_id = pstrdup(sbom_id);
-				h->purl = pstrdup(purl);
-				h->advisory_id = e->advisory_id;
-				h->revision_id = key.revision_id;
-				h->ordinal = DatumGetInt32(SPI_getbinval(tup, td, 12, &isnull));
-				h->vex_pks = datumCopy(pks, false, -1);
-				h->comp.name = copy_or_null(name);
-				h->comp.version = copy_or_null(version);
-				h->comp.ecosystem = copy_or_null(eco);
-				h->comp.scope = copy_or_null(scope);
-				h->comp.licenses_null = licnull;
-				h->comp.licenses = licnull ? (Datum) 0 : datumCopy(lic, false, -1);
+				memset(key, 0, sizeof(key));
+				strlcpy(key, sbom_id, sizeof(key));
+				sb = hash_search(sboms, key, HASH_FIND, NULL);
 			}
+			if (sb == NULL || sb->revision != DatumGetInt32(slot->tts_values[a_rev - 1]))
+				goto next;
+
+			/* The live entries of its package, and of its source package. */
+			eco = attr_cstring(slot, a_eco, ebuf, sizeof(ebuf));
+			pkg = attr_cstring(slot, a_pkg, NULL, 0);
+			memset(kbuf, 0, sizeof(kbuf));
+			if (strlen(eco) + strlen(pkg) + 2 <= sizeof(kbuf))
+			{
+				snprintf(kbuf, sizeof(kbuf), "%s\x1f%s", eco, pkg);
+				lists[nlists] = hash_search(pkgs, kbuf, HASH_FIND, NULL);
+				if (lists[nlists])
+					nlists++;
+			}
+			if (!slot->tts_isnull[a_quals - 1])
+			{
+				Jsonb	   *q = DatumGetJsonbP(slot->tts_values[a_quals - 1]);
+				JsonbValue *uv = getKeyJsonValueFromContainer(&q->root, "upstream", 8, NULL);
+
+				if (uv != NULL && uv->type == jbvString)
+					upstream = pnstrdup(uv->val.string.val, uv->val.string.len);
+			}
+			if (upstream != NULL && strcmp(upstream, pkg) != 0 &&
+				strlen(eco) + strlen(upstream) + 2 <= sizeof(kbuf))
+			{
+				memset(kbuf, 0, sizeof(kbuf));
+				snprintf(kbuf, sizeof(kbuf), "%s\x1f%s", eco, upstream);
+				lists[nlists] = hash_search(pkgs, kbuf, HASH_FIND, NULL);
+				if (lists[nlists])
+					nlists++;
+			}
+			if (nlists == 0)
+				goto next;
+
+			{
+				const char *version = attr_cstring(slot, a_ver, NULL, 0);
+				const char *distro = attr_cstring(slot, a_distro, NULL, 0);
+				const char *purl = NULL;
+
+				for (int l = 0; l < nlists; l++)
+					for (int k = 0; k < lists[l]->n; k++)
+					{
+						AffEntry   *e = lists[l]->entries[k];
+						bool		vexnull;
+						Datum		pks;
+						Hit		   *h;
+
+						sp_arena_reset(scratch);
+						if (!affected_by(e, version, distro, scratch))
+							continue;
+						if (purl == NULL)
+							purl = attr_cstring(slot, a_purl, NULL, 0);
+						pks = vex_for_tuple(vex, e->advisory_id, e->aliases, e->naliases, purl,
+											sb->subject_purl, scratch, &vexnull);
+
+						/* Keep the hit in the scan's context until the sort. */
+						MemoryContextSwitchTo(hitcxt);
+						if (nhits == maxhits)
+						{
+							maxhits = maxhits ? maxhits * 2 : 4096;
+							hits = hits ? repalloc_huge(hits, sizeof(Hit) * maxhits)
+								: palloc_extended(sizeof(Hit) * maxhits, MCXT_ALLOC_HUGE);
+						}
+						h = &hits[nhits++];
+						h->sbom_id = pstrdup(sbom_id);
+						h->purl = pstrdup(purl);
+						h->advisory_id = e->advisory_id;
+						h->revision_id = e->key.revision_id;
+						h->ordinal = DatumGetInt32(slot->tts_values[a_ord - 1]);
+						h->vex_pks = datumCopy(pks, false, -1);
+						h->comp.name = copy_or_null(attr_cstring(slot, a_name, NULL, 0));
+						h->comp.version = pstrdup(version);
+						h->comp.ecosystem = copy_or_null(attr_cstring(slot, a_type, NULL, 0));
+						h->comp.scope = copy_or_null(attr_cstring(slot, a_scope, NULL, 0));
+						h->comp.licenses_null = slot->tts_isnull[a_lic - 1];
+						h->comp.licenses = h->comp.licenses_null ? (Datum) 0
+							: datumCopy(slot->tts_values[a_lic - 1], false, -1);
+						MemoryContextSwitchTo(rowcxt);
+					}
+			}
+	next:
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);
 		}
-		SPI_freetuptable(SPI_tuptable);
+
+		ExecDropSingleTupleTableSlot(slot);
+		table_endscan(scan);
+		table_close(rel, AccessShareLock);
 	}
 
 	/* Byte order; a triple found twice (two entries, two components) once. */
@@ -664,8 +842,6 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	MemoryContextDelete(hitcxt);
 	MemoryContextDelete(scan_arena_cxt);
 	scan_arena_cxt = NULL;
-
-	SPI_cursor_close(portal);
 	AtEOXact_GUC(true, guc_level);
 }
 

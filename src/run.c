@@ -499,8 +499,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	}
 
 	/* Components in the set. */
-	rows = run_query("SELECT count(*) FROM stellapolicy.component c "
-					 "WHERE c.tenant = $1 AND (c.sbom_id, c.revision) IN (SELECT * FROM unnest($2::text[], $3::int[]))",
+	rows = run_query("SELECT coalesce(sum(s.component_count), 0)::bigint FROM stellapolicy.sbom s "
+					 "WHERE s.tenant = $1 AND (s.sbom_id, s.revision) IN (SELECT * FROM unnest($2::text[], $3::int[]))",
 					 3, t, v, NULL);
 	{
 		bool		isnull;

@@ -40,13 +40,16 @@ SELECT clock_timestamp() AS t0 \gset
 SELECT stellapolicy.stella_policy_run(:'pid', wait => true, evaluation_time => '2026-06-01T00:00:00Z', env => '{"exposure": "internal"}') AS run \gset
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS secs \gset
 SELECT 'RESULT_RUN ' || :'secs' || ' ' || (stats->>'tuples') || ' ' || status FROM stellapolicy.policy_runs WHERE run_id = :'run';
--- The same rows, written by COPY into an empty table of the same shape.
-CREATE TEMP TABLE copy_target (LIKE stellapolicy.effective_finding INCLUDING ALL);
+-- The same rows, written by COPY into an empty table of the same shape (a
+-- regular, WAL-logged table with the same primary key, like the partition).
+DROP TABLE IF EXISTS public.bench_copy_target;
+CREATE TABLE public.bench_copy_target (LIKE stellapolicy.effective_finding INCLUDING ALL);
 CREATE TEMP TABLE copy_source AS SELECT * FROM stellapolicy.effective_finding WHERE policy_id = :'pid';
 \copy copy_source TO '/tmp/stellapolicy-bench-findings.copy'
 SELECT clock_timestamp() AS t1 \gset
-\copy copy_target FROM '/tmp/stellapolicy-bench-findings.copy'
-SELECT 'RESULT_COPY ' || extract(epoch FROM clock_timestamp() - :'t1'::timestamptz) || ' ' || (SELECT count(*) FROM copy_target);
+\copy public.bench_copy_target FROM '/tmp/stellapolicy-bench-findings.copy'
+SELECT 'RESULT_COPY ' || extract(epoch FROM clock_timestamp() - :'t1'::timestamptz) || ' ' || (SELECT count(*) FROM public.bench_copy_target);
+DROP TABLE public.bench_copy_target;
 SQL
 )
 	r=$(echo "$out" | awk '/^RESULT_RUN /{print $2}')
