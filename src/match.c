@@ -326,6 +326,25 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 	base = NULL;
 	version = NULL;
 
+	/* Most tuples have no statement: skip everything unless one might apply. */
+	{
+		bool		any = false;
+
+		for (int i = -1; i < naliases && !any; i++)
+		{
+			const char *id = i < 0 ? advisory_id : aliases[i];
+			char		key[256];
+
+			if (strlen(id) >= sizeof(key))
+				continue;
+			memset(key, 0, sizeof(key));
+			strlcpy(key, id, sizeof(key));
+			any = hash_search(vex, key, HASH_FIND, NULL) != NULL;
+		}
+		if (!any)
+			return (Datum) 0;
+	}
+
 	for (int i = -1; i < naliases; i++)
 	{
 		const char *id = i < 0 ? advisory_id : aliases[i];
@@ -533,6 +552,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	Datum		v[1];
 	HTAB	   *sboms;
 	HTAB	   *pkgs;
+	Datum		empty_pks;
 	MemoryContext hitcxt;
 	SpArena    *scratch;
 	Hit		   *hits = NULL;
@@ -562,9 +582,10 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	affs = hash_create("stellapolicy affected", 4096, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "candidate row", ALLOCSET_DEFAULT_SIZES);
 
-	hitcxt = AllocSetContextCreate(callcxt, "candidate hits", ALLOCSET_DEFAULT_SIZES);
+	hitcxt = callcxt;			/* hits outlive the scan: emit keeps them */
 	scan_arena_cxt = AllocSetContextCreate(callcxt, "candidate scratch", ALLOCSET_DEFAULT_SIZES);
 	scratch = sp_arena_create_with(scan_block_alloc, scan_block_free);
+	empty_pks = PointerGetDatum(construct_empty_array(INT8OID));
 
 	/* The SBOM revisions, with their subjects. */
 	memset(&ctl, 0, sizeof(ctl));
@@ -805,7 +826,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 						h->advisory_id = e->advisory_id;
 						h->revision_id = e->key.revision_id;
 						h->ordinal = DatumGetInt32(slot->tts_values[a_ord - 1]);
-						h->vex_pks = datumCopy(pks, false, -1);
+						h->vex_pks = pks == (Datum) 0 ? empty_pks : datumCopy(pks, false, -1);
 						h->comp.name = copy_or_null(attr_cstring(slot, a_name, NULL, 0));
 						h->comp.version = pstrdup(version);
 						h->comp.ecosystem = copy_or_null(attr_cstring(slot, a_type, NULL, 0));
@@ -839,7 +860,6 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			continue;
 		emit(ctx, h->sbom_id, h->purl, h->advisory_id, h->revision_id, h->vex_pks, &h->comp);
 	}
-	MemoryContextDelete(hitcxt);
 	MemoryContextDelete(scan_arena_cxt);
 	scan_arena_cxt = NULL;
 	AtEOXact_GUC(true, guc_level);

@@ -21,7 +21,11 @@ typedef struct SpCandComponent
 	bool		licenses_null;
 } SpCandComponent;
 
-/* Called once per candidate tuple, in byte order (SBOM, advisory, purl). */
+/*
+ * Called once per candidate tuple, in byte order (SBOM, advisory, purl).
+ * The strings stay valid as long as the memory context that was current
+ * when the scan began.
+ */
 typedef void (*SpCandidateEmit) (void *ctx, const char *sbom_id,
 								 const char *purl, const char *advisory_id,
 								 int64 revision_id, Datum vex_pks,

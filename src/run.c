@@ -161,12 +161,6 @@ sort_unique(char **v, int n)
 	return k;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? pstrdup(s) : NULL;
-}
-
 static void
 cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
 		  int64 revision_id, Datum vex_pks, const SpCandComponent *comp)
@@ -186,19 +180,20 @@ cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory
 			: palloc_extended(sizeof(Cand) * l->max, MCXT_ALLOC_HUGE);
 	}
 	c = &l->items[l->n++];
-	c->sbom_id = pstrdup(sbom_id);
-	c->purl = pstrdup(purl);
-	c->advisory_id = pstrdup(advisory_id);
+	/* The scan's strings live in the caller's context: keep them. */
+	c->sbom_id = (char *) sbom_id;
+	c->purl = (char *) purl;
+	c->advisory_id = (char *) advisory_id;
 	c->revision_id = revision_id;
 	deconstruct_array(a, INT8OID, 8, true, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	c->nvex = n;
 	c->vex = n ? palloc(sizeof(int64) * n) : NULL;
 	for (int i = 0; i < n; i++)
 		c->vex[i] = DatumGetInt64(elems[i]);
-	c->name = dup_or_null(comp->name);
-	c->version = dup_or_null(comp->version);
-	c->ecosystem = dup_or_null(comp->ecosystem);
-	c->scope = dup_or_null(comp->scope);
+	c->name = (char *) comp->name;
+	c->version = (char *) comp->version;
+	c->ecosystem = (char *) comp->ecosystem;
+	c->scope = (char *) comp->scope;
 	c->nlicenses = 0;
 	c->licenses = comp->licenses_null ? NULL : sp_text_array_elems(comp->licenses, &c->nlicenses);
 	MemoryContextSwitchTo(old);
@@ -328,6 +323,17 @@ sha256_hex(const char *data, size_t len, char out[72])
 				 errmsg("could not compute SHA-256 digest")));
 	sha256_final_hex(md, out);
 	EVP_MD_CTX_free(md);
+}
+
+/* SHA-256 with a context kept for the whole run (one per finding is costly). */
+static void
+sha256_hex_ctx(EVP_MD_CTX *md, const char *data, size_t len, char out[72])
+{
+	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, data, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-256 digest")));
+	sha256_final_hex(md, out);
 }
 
 static int
@@ -649,6 +655,12 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	{
 		SpVexStatement *vbuf = palloc(sizeof(SpVexStatement) * 64);
 		int			vmax = 64;
+		EVP_MD_CTX *vmd = EVP_MD_CTX_new();
+		StringInfoData dbuf;
+
+		if (vmd == NULL)
+			elog(ERROR, "could not allocate a SHA-256 context");
+		initStringInfo(&dbuf);
 
 		for (int i = 0; i < cands.n; i++)
 		{
@@ -767,12 +779,9 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			json_str_array(&buf, (char **) vd.warnings, vd.n_warnings);
 			f->warnings = buf.data;
 			f->verdict_json = pstrdup(sp_verdict_json(&vd, scratch));
-			{
-				char	   *d = psprintf("%d\n%s", in->version, f->verdict_json);
-
-				sha256_hex(d, strlen(d), f->verdict_digest);
-				pfree(d);
-			}
+			resetStringInfo(&dbuf);
+			appendStringInfo(&dbuf, "%d\n%s", in->version, f->verdict_json);
+			sha256_hex_ctx(vmd, dbuf.data, dbuf.len, f->verdict_digest);
 			f->vex_override = vd.rule_index >= 0 && cd->nvex > 0 &&
 				(strcmp(vd.status, "not_affected") == 0 || strcmp(vd.status, "fixed") == 0);
 			if (in->explain)
@@ -791,6 +800,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				out->vex_overrides++;
 			out->nfindings++;
 		}
+		EVP_MD_CTX_free(vmd);
 	}
 
 	phase_done("evaluate", &clock);
