@@ -54,8 +54,9 @@ PG_FUNCTION_INFO_V1(stellapolicy_advisory_affects);
 PG_FUNCTION_INFO_V1(stellapolicy_candidate_tuples);
 PG_FUNCTION_INFO_V1(stellapolicy_vers_contains);
 
-/* Rows fetched from the candidate query at a time. */
-#define FETCH_BATCH 10000
+/* Longest id kept in the string-keyed hash tables (ids are at most 200). */
+#define SP_KEY_MAX 256
+
 
 /*
  * SQL: stellapolicy.version_cmp(scheme text, a text, b text) RETURNS integer
@@ -174,7 +175,7 @@ typedef struct VexStmt
 
 typedef struct VexBucket
 {
-	char		vuln[256];		/* hash key */
+	char		vuln[SP_KEY_MAX];	/* hash key */
 	VexStmt    *stmts;
 } VexBucket;
 
@@ -197,14 +198,11 @@ vex_add(HTAB *vex, const char *vuln, VexStmt *proto)
 {
 	VexBucket  *b;
 	bool		found;
-	char		key[256];
 	VexStmt    *s;
 
-	if (strlen(vuln) >= sizeof(key))
+	if (strlen(vuln) >= SP_KEY_MAX)
 		return;
-	memset(key, 0, sizeof(key));
-	strlcpy(key, vuln, sizeof(key));
-	b = hash_search(vex, key, HASH_ENTER, &found);
+	b = hash_search(vex, vuln, HASH_ENTER, &found);
 	if (!found)
 		b->stmts = NULL;
 	s = palloc(sizeof(VexStmt));
@@ -228,7 +226,7 @@ load_vex(const char *tenant, Datum cursor, bool cursor_null, SpArena *arena)
 	int			rc;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 256;
+	ctl.keysize = SP_KEY_MAX;
 	ctl.entrysize = sizeof(VexBucket);
 	ctl.hcxt = CurrentMemoryContext;
 	vex = hash_create("stellapolicy vex", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -333,13 +331,10 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 		for (int i = -1; i < naliases && !any; i++)
 		{
 			const char *id = i < 0 ? advisory_id : aliases[i];
-			char		key[256];
-
-			if (strlen(id) >= sizeof(key))
+		
+			if (strlen(id) >= SP_KEY_MAX)
 				continue;
-			memset(key, 0, sizeof(key));
-			strlcpy(key, id, sizeof(key));
-			any = hash_search(vex, key, HASH_FIND, NULL) != NULL;
+			any = hash_search(vex, id, HASH_FIND, NULL) != NULL;
 		}
 		if (!any)
 			return (Datum) 0;
@@ -348,14 +343,11 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 	for (int i = -1; i < naliases; i++)
 	{
 		const char *id = i < 0 ? advisory_id : aliases[i];
-		char		key[256];
-		VexBucket  *b;
+			VexBucket  *b;
 
-		if (strlen(id) >= sizeof(key))
+		if (strlen(id) >= SP_KEY_MAX)
 			continue;
-		memset(key, 0, sizeof(key));
-		strlcpy(key, id, sizeof(key));
-		b = hash_search(vex, key, HASH_FIND, NULL);
+		b = hash_search(vex, id, HASH_FIND, NULL);
 		if (b == NULL)
 			continue;
 
@@ -432,7 +424,7 @@ static const char *sbom_set_sql =
 /* An SBOM revision of the scan. */
 typedef struct ScanSbom
 {
-	char		sbom_id[256];	/* hash key */
+	char		sbom_id[SP_KEY_MAX];	/* hash key */
 	int32		revision;
 	char	   *subject_purl;
 } ScanSbom;
@@ -589,7 +581,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 
 	/* The SBOM revisions, with their subjects. */
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 256;
+	ctl.keysize = SP_KEY_MAX;
 	ctl.entrysize = sizeof(ScanSbom);
 	ctl.hcxt = CurrentMemoryContext;
 	sboms = hash_create("stellapolicy scan sboms", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -603,16 +595,13 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			elog(ERROR, "SBOM set lookup failed: %s", SPI_result_code_string(rc));
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			char		key[256];
-			char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+					char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
 			bool		isnull;
 			ScanSbom   *sb;
 
-			if (strlen(id) >= sizeof(key))
+			if (strlen(id) >= SP_KEY_MAX)
 				continue;		/* ids are at most 200 bytes */
-			memset(key, 0, sizeof(key));
-			strlcpy(key, id, sizeof(key));
-			sb = hash_search(sboms, key, HASH_ENTER, NULL);
+			sb = hash_search(sboms, id, HASH_ENTER, NULL);
 			sb->revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
 			sb->subject_purl = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3);
 		}
@@ -748,15 +737,9 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 				continue;
 			old = MemoryContextSwitchTo(rowcxt);
 			sbom_id = attr_cstring(slot, a_sbom, sbuf, sizeof(sbuf));
-			if (sbom_id == NULL || strlen(sbom_id) >= 256)
+			if (sbom_id == NULL || strlen(sbom_id) >= SP_KEY_MAX)
 				goto next;
-			{
-				char		key[256];
-
-				memset(key, 0, sizeof(key));
-				strlcpy(key, sbom_id, sizeof(key));
-				sb = hash_search(sboms, key, HASH_FIND, NULL);
-			}
+			sb = hash_search(sboms, sbom_id, HASH_FIND, NULL);
 			if (sb == NULL || sb->revision != DatumGetInt32(slot->tts_values[a_rev - 1]))
 				goto next;
 

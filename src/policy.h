@@ -42,6 +42,10 @@ typedef struct SpEvalInput
 extern void sp_build_tuple(const SpEvalInput *in, SpTuple *tuple,
 						   SpArena *arena);
 
+/* OSV severity {type, score} arrays as the evaluator's CVSS vectors. */
+extern int	sp_severity_vectors(char **types, char **scores, int n,
+								SpSeverityVector **out);
+
 /* env jsonb to evaluator entries: keys lower-cased, numbers in thousandths. */
 extern void sp_env_entries(Datum env, SpEnvEntry **entries, int *n);
 

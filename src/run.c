@@ -581,19 +581,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		types = keep_array(tup, td, 9, &ntypes);
 		scores = keep_array(tup, td, 10, &nscores);
 		a->tags = keep_array(tup, td, 11, &a->ntags);
-		a->vectors = palloc0(sizeof(SpSeverityVector) * Max(ntypes, 1));
-		for (int j = 0; j < ntypes && j < nscores; j++)
-		{
-			if (strcmp(types[j], "CVSS_V2") == 0)
-				a->vectors[k].type = SP_CVSS_V2;
-			else if (strcmp(types[j], "CVSS_V3") == 0)
-				a->vectors[k].type = SP_CVSS_V3;
-			else if (strcmp(types[j], "CVSS_V4") == 0)
-				a->vectors[k].type = SP_CVSS_V4;
-			else
-				continue;
-			a->vectors[k++].vector = scores[j];
-		}
+		k = sp_severity_vectors(types, scores, Min(ntypes, nscores), &a->vectors);
 		a->nvectors = k;
 		a->base_score = sp_advisory_base_score(a->vectors, k, a->word);
 	}

@@ -52,6 +52,33 @@ run(const char *sql, int nargs, Oid *types, Datum *values)
 	return (int) SPI_processed;
 }
 
+/*
+ * OSV severity entries ({type, score} as parallel arrays) as CVSS vectors
+ * for the evaluator; types that are not CVSS are not scores and are left
+ * out.  Returns the number of vectors.
+ */
+int
+sp_severity_vectors(char **types, char **scores, int n, SpSeverityVector **out)
+{
+	SpSeverityVector *vec = palloc0(sizeof(SpSeverityVector) * Max(n, 1));
+	int			k = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (strcmp(types[i], "CVSS_V2") == 0)
+			vec[k].type = SP_CVSS_V2;
+		else if (strcmp(types[i], "CVSS_V3") == 0)
+			vec[k].type = SP_CVSS_V3;
+		else if (strcmp(types[i], "CVSS_V4") == 0)
+			vec[k].type = SP_CVSS_V4;
+		else
+			continue;
+		vec[k++].vector = scores[i];
+	}
+	*out = vec;
+	return k;
+}
+
 /* The env object: lower-cased keys, each once; scalars only. */
 void
 sp_env_entries(Datum env, SpEnvEntry **entries, int *n)
@@ -186,21 +213,10 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 		int			nscores;
 		const char *const *types = getarr(tt->vals[0], tt->tupdesc, 8, &ntypes);
 		const char *const *scores = getarr(tt->vals[0], tt->tupdesc, 9, &nscores);
-		SpSeverityVector *vec = palloc0(sizeof(SpSeverityVector) * Max(ntypes, 1));
-		int			k = 0;
+		SpSeverityVector *vec;
+		int			k = sp_severity_vectors((char **) types, (char **) scores,
+											Min(ntypes, nscores), &vec);
 
-		for (int i = 0; i < ntypes && i < nscores; i++)
-		{
-			if (strcmp(types[i], "CVSS_V2") == 0)
-				vec[k].type = SP_CVSS_V2;
-			else if (strcmp(types[i], "CVSS_V3") == 0)
-				vec[k].type = SP_CVSS_V3;
-			else if (strcmp(types[i], "CVSS_V4") == 0)
-				vec[k].type = SP_CVSS_V4;
-			else
-				continue;		/* other severity types are not scores */
-			vec[k++].vector = scores[i];
-		}
 		tuple->vectors = vec;
 		tuple->n_vectors = k;
 		tuple->base_score = sp_advisory_base_score(vec, k, tuple->severity_word);

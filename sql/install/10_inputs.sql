@@ -162,7 +162,8 @@ CREATE TABLE @extschema@.vex_resolution (
 	change_seq		bigint NOT NULL DEFAULT nextval('@extschema@.change_seq')
 );
 
--- VEX statements with late resolutions applied.
+-- VEX statements with late resolutions applied.  Views run with their
+-- owner's rights, so they filter by tenant themselves.
 CREATE VIEW @extschema@.vex_statement WITH (security_barrier) AS
 SELECT v.statement_pk, v.tenant, v.format, v.document_digest, v.document_id,
 	   v.issuer, v.statement_id, v.statement_time, v.vulnerability,
@@ -174,13 +175,15 @@ SELECT v.statement_pk, v.tenant, v.format, v.document_digest, v.document_id,
 	   v.impact_statement, v.action_statement, v.change_seq,
 	   greatest(v.change_seq, r.change_seq) AS effective_change_seq
 FROM @extschema@.vex_raw v
-LEFT JOIN @extschema@.vex_resolution r USING (statement_pk);
+LEFT JOIN @extschema@.vex_resolution r USING (statement_pk)
+WHERE v.tenant = @extschema@.current_tenant();
 
 -- Current revision of each advisory: the newest by modified time, then by
 -- arrival.
-CREATE VIEW @extschema@.advisory_current AS
+CREATE VIEW @extschema@.advisory_current WITH (security_barrier) AS
 SELECT DISTINCT ON (tenant, advisory_id) *
 FROM @extschema@.advisory_raw
+WHERE tenant = @extschema@.current_tenant()
 ORDER BY tenant, advisory_id, modified DESC, change_seq DESC;
 
 -- Refuse UPDATE and DELETE on the append-only tables.

@@ -24,27 +24,6 @@ BEGIN
 END
 $rls$;
 
--- Views run with their owner's rights, so they filter by tenant themselves.
-CREATE OR REPLACE VIEW @extschema@.vex_statement WITH (security_barrier) AS
-SELECT v.statement_pk, v.tenant, v.format, v.document_digest, v.document_id,
-	   v.issuer, v.statement_id, v.statement_time, v.vulnerability,
-	   v.vuln_aliases, v.product_ref,
-	   coalesce(v.product_purl, r.product_purl) AS product_purl,
-	   v.product_context, v.product_versions,
-	   (v.resolved OR r.statement_pk IS NOT NULL) AS resolved,
-	   v.status, v.justification, v.raw_justification,
-	   v.impact_statement, v.action_statement, v.change_seq,
-	   greatest(v.change_seq, r.change_seq) AS effective_change_seq
-FROM @extschema@.vex_raw v
-LEFT JOIN @extschema@.vex_resolution r USING (statement_pk)
-WHERE v.tenant = @extschema@.current_tenant();
-
-CREATE OR REPLACE VIEW @extschema@.advisory_current WITH (security_barrier) AS
-SELECT DISTINCT ON (tenant, advisory_id) *
-FROM @extschema@.advisory_raw
-WHERE tenant = @extschema@.current_tenant()
-ORDER BY tenant, advisory_id, modified DESC, change_seq DESC;
-
 GRANT SELECT ON @extschema@.vex_statement, @extschema@.advisory_current
 	TO stellapolicy_reader;
 

@@ -5,14 +5,7 @@ SELECT plan(52);
 
 SET LOCAL stellapolicy.tenant = 'default';
 
--- 'SQLSTATE: message' of the error a statement raises, or 'no error'.
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/pgtap/helpers.psql
 
 CREATE FUNCTION pg_temp.rows() RETURNS bigint LANGUAGE sql AS $$
 	SELECT (SELECT count(*) FROM stellapolicy.sbom) + (SELECT count(*) FROM stellapolicy.component)

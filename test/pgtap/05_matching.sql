@@ -4,14 +4,7 @@ BEGIN;
 SELECT plan(51);
 SET LOCAL stellapolicy.tenant = 'matching';
 
--- 'SQLSTATE: message' of the error a statement raises, or 'no error'.
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/pgtap/helpers.psql
 
 -- version_cmp -----------------------------------------------------------
 SELECT is(stellapolicy.version_cmp('npm', '1.0.0-alpha', '1.0.0'), -1, 'semver: a pre-release sorts before its release');

@@ -4,23 +4,7 @@ BEGIN;
 SELECT plan(62);
 SET LOCAL stellapolicy.tenant = 'policy-tests';
 
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-CREATE FUNCTION pg_temp.err_detail(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	d text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-	RETURN d;
-END $$;
+\i test/pgtap/helpers.psql
 
 \set default_org `cat ../shared/policies/default-org-policy.stella`
 \set baseline `cat ../shared/policies/docs2-short-baseline.stella`

@@ -4,13 +4,7 @@ BEGIN;
 SELECT plan(56);
 SET LOCAL stellapolicy.tenant = 'runs';
 
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/pgtap/helpers.psql
 
 -- What a simulation must not touch.
 CREATE FUNCTION pg_temp.fingerprint() RETURNS text LANGUAGE sql AS $$
