@@ -23,6 +23,16 @@
 
 #include <openssl/evp.h>
 
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/heapam.h"
+#include "catalog/namespace.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -908,8 +918,11 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 
 /* ---------- writing findings ---------- */
 
-/* Create the policy's partition of effective_finding if it is missing. */
-static void
+/*
+ * Create the policy's partition of effective_finding if it is missing;
+ * return its OID.
+ */
+static Oid
 ensure_partition(const char *policy_id)
 {
 	char		digest[72];
@@ -938,7 +951,7 @@ ensure_partition(const char *policy_id)
 	rc = SPI_execute_with_args("SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, t, v, NULL, true, 1);
 	if (rc == SPI_OK_SELECT && SPI_processed == 1 &&
 		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0)
-		return;
+		return get_relname_relid(name, get_namespace_oid("stellapolicy", false));
 
 	rc = SPI_execute(psprintf("CREATE TABLE stellapolicy.%s "
 							  "PARTITION OF stellapolicy.effective_finding FOR VALUES IN (%s)",
@@ -946,6 +959,142 @@ ensure_partition(const char *policy_id)
 					 false, 0);
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "could not create the findings partition: %s", SPI_result_code_string(rc));
+	return get_relname_relid(name, get_namespace_oid("stellapolicy", false));
+}
+
+/*
+ * Insert new findings straight into the policy's partition, the way COPY
+ * does (table_multi_insert, then the indexes), but from values rather than
+ * text: this is the bulk of a first full run.  NOT NULL and CHECK
+ * constraints are enforced (ExecConstraints) and a duplicate key fails as
+ * it would in SQL.  Returns false, having written nothing, when the
+ * partition has insert triggers, so that the caller uses SQL instead.
+ */
+static bool
+insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
+			  const char *run_id)
+{
+	Relation	rel = table_open(partoid, RowExclusiveLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	EState	   *estate;
+	ResultRelInfo *rri;
+	BulkInsertState bis;
+	CommandId	cid = GetCurrentCommandId(true);
+	TupleTableSlot *slots[1000];
+	MemoryContext chunkcxt;
+	MemoryContext old;
+	TimestampTz seen = in->eval_time - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	static const char *names[] = {"tenant", "policy_id", "sbom_id", "finding_key",
+		"component_purl", "advisory_id", "status", "severity_band", "score", "quiet",
+		"quiet_until", "rule_name", "rationale", "policy_version", "annotations",
+		"warnings", "run_id", "first_seen", "last_seen", "verdict_digest", NULL};
+	AttrNumber	att[20];
+	Datum		c_tenant = CStringGetTextDatum(in->tenant);
+	Datum		c_policy = CStringGetTextDatum(in->policy_id);
+	Datum		c_run = CStringGetTextDatum(run_id);
+
+	if (rel->trigdesc != NULL &&
+		(rel->trigdesc->trig_insert_before_row || rel->trigdesc->trig_insert_after_row ||
+		 rel->trigdesc->trig_insert_instead_row || rel->trigdesc->trig_insert_before_statement ||
+		 rel->trigdesc->trig_insert_after_statement))
+	{
+		table_close(rel, RowExclusiveLock);
+		return false;
+	}
+	for (int k = 0; names[k]; k++)
+	{
+		att[k] = get_attnum(partoid, names[k]);
+		if (att[k] == InvalidAttrNumber)
+			elog(ERROR, "findings partition has no column \"%s\"", names[k]);
+	}
+
+	/*
+	 * An executor state with a range table entry for the partition: the
+	 * constraint checks describe a failing row through it.
+	 */
+	estate = CreateExecutorState();
+	{
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+		rte->rtekind = RTE_RELATION;
+		rte->relid = partoid;
+		rte->relkind = rel->rd_rel->relkind;
+		rte->rellockmode = RowExclusiveLock;
+		rte->requiredPerms = ACL_INSERT;
+		ExecInitRangeTable(estate, list_make1(rte));
+	}
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	bis = GetBulkInsertState();
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "findings insert", ALLOCSET_DEFAULT_SIZES);
+	for (int k = 0; k < (int) lengthof(slots); k++)
+		slots[k] = MakeSingleTupleTableSlot(td, &TTSOpsVirtual);
+
+	for (int start = 0; start < n; start += lengthof(slots))
+	{
+		int			cnt = Min((int) lengthof(slots), n - start);
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(chunkcxt);
+		for (int k = 0; k < cnt; k++)
+		{
+			RunFinding *f = rows[start + k];
+			TupleTableSlot *sl = slots[k];
+			Datum	   *v = sl->tts_values;
+			bool	   *nl = sl->tts_isnull;
+
+			ExecClearTuple(sl);
+			memset(nl, true, sizeof(bool) * td->natts);
+#define SET(i, d) (v[att[i] - 1] = (d), nl[att[i] - 1] = false)
+			SET(0, c_tenant);
+			SET(1, c_policy);
+			SET(2, CStringGetTextDatum(f->sbom_id));
+			SET(3, CStringGetTextDatum(f->key));
+			SET(4, CStringGetTextDatum(f->purl));
+			SET(5, CStringGetTextDatum(f->advisory_id));
+			SET(6, CStringGetTextDatum(f->status));
+			SET(7, CStringGetTextDatum(sp_band_name(f->band)));
+			SET(8, NumericGetDatum(int64_div_fast_to_numeric(f->score, 3)));
+			SET(9, BoolGetDatum(f->quiet));
+			if (f->has_quiet_until)
+				SET(10, TimestampTzGetDatum(f->quiet_until -
+											(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY));
+			if (f->rule)
+				SET(11, CStringGetTextDatum(f->rule));
+			if (f->rationale)
+				SET(12, CStringGetTextDatum(f->rationale));
+			SET(13, Int32GetDatum(in->version));
+			SET(14, DirectFunctionCall1(jsonb_in, CStringGetDatum(f->annotations)));
+			SET(15, DirectFunctionCall1(jsonb_in, CStringGetDatum(f->warnings)));
+			SET(16, c_run);
+			SET(17, TimestampTzGetDatum(seen));
+			SET(18, TimestampTzGetDatum(seen));
+			SET(19, CStringGetTextDatum(f->verdict_digest));
+#undef SET
+			ExecStoreVirtualTuple(sl);
+			ExecConstraints(rri, sl, estate);
+		}
+		table_multi_insert(rel, slots, cnt, cid, 0, bis);
+		for (int k = 0; k < cnt; k++)
+		{
+			List	   *recheck = ExecInsertIndexTuples(rri, slots[k], estate, false, false, NULL, NIL);
+
+			list_free(recheck);
+			ResetPerTupleExprContext(estate);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(chunkcxt);
+	}
+
+	for (int k = 0; k < (int) lengthof(slots); k++)
+		ExecDropSingleTupleTableSlot(slots[k]);
+	FreeBulkInsertState(bis);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	MemoryContextDelete(chunkcxt);
+	table_close(rel, NoLock);
+	return true;
 }
 
 typedef struct WriteBatch
@@ -1062,6 +1211,9 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	Datum		v[3];
 	char		n[3] = {' ', ' ', ' '};
 	WriteBatch	ins = {0};
+	RunFinding **newrows = palloc(sizeof(RunFinding *) * Max(out->nfindings, 1));
+	int			nnew = 0;
+	Oid			partoid;
 	WriteBatch	upd = {0};
 	WriteBatch	del = {0};
 	int			batch_size = Max(sp_batch_size, 1);
@@ -1072,7 +1224,7 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	instr_time	clock;
 
 	INSTR_TIME_SET_CURRENT(clock);
-	ensure_partition(in->policy_id);
+	partoid = ensure_partition(in->policy_id);
 
 	/* The history trigger names this run as the one that changed rows. */
 	v[0] = CStringGetTextDatum(run_id);
@@ -1115,7 +1267,7 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 
 			if (c < 0)
 			{
-				batch_add(&ins, f, psprintf("%d.%03d", f->score / 1000, f->score % 1000));
+				newrows[nnew++] = f;
 				out->written++;
 				i++;
 			}
@@ -1150,7 +1302,13 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 
 	phase_done("merge", &clock);
 
-	/* Write in batches of stellapolicy.batch_size rows. */
+	/* New findings go in like COPY; SQL only if the partition has triggers. */
+	if (nnew > 0 && !insert_direct(partoid, in, newrows, nnew, run_id))
+		for (int k = 0; k < nnew; k++)
+			batch_add(&ins, newrows[k], psprintf("%d.%03d", newrows[k]->score / 1000,
+												 newrows[k]->score % 1000));
+
+	/* Changes and removals in batches of stellapolicy.batch_size rows. */
 	{
 		WriteBatch *bs[3] = {&del, &upd, &ins};
 		const char *sqls[3] = {delete_sql, update_sql, insert_sql};

@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(56);
+SELECT plan(58);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -112,6 +112,16 @@ SELECT results_eq(format($$SELECT status, error ~ '^23514: ' FROM stellapolicy.p
 SELECT is((SELECT count(*) FROM stellapolicy.effective_finding_history), (SELECT h FROM before_fail), 'no history row from the failed run');
 SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE run_id = :'r5'), 0::bigint, 'no finding carries the failed run');
 ALTER TABLE stellapolicy.effective_finding DROP CONSTRAINT no_blocked;
+
+-- The same for a first run, whose findings are all new (the bulk insert path).
+ALTER TABLE stellapolicy.effective_finding ADD CONSTRAINT no_critical CHECK (severity_band <> 'Critical') NOT VALID;
+SELECT stellapolicy.policy_create('fresh', :'internal');
+SELECT stellapolicy.policy_submit('fresh', 1), stellapolicy.policy_approve('fresh', 1), stellapolicy.policy_activate('fresh', 1);
+SELECT stellapolicy.stella_policy_run('fresh', wait => true) AS rf \gset
+SELECT results_eq(format($$SELECT status, error ~ '^23514: .*no_critical' FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'rf'),
+	$$VALUES ('failed', true)$$, 'constraints hold on the bulk insert path too');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'fresh'), 0::bigint, 'and the failed first run left no finding');
+ALTER TABLE stellapolicy.effective_finding DROP CONSTRAINT no_critical;
 
 -- Replay, and the determinism guard.
 SELECT is((stellapolicy.stella_policy_replay(:'r1')->>'match')::boolean, true, 'replay of the first run matches, after newer inputs arrived');
