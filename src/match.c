@@ -30,6 +30,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/datum.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -544,6 +545,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	Datum		v[1];
 	HTAB	   *sboms;
 	HTAB	   *pkgs;
+	instr_time	t_start;
+	instr_time	t_scan;
 	Datum		empty_pks;
 	MemoryContext hitcxt;
 	SpArena    *scratch;
@@ -578,6 +581,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	scan_arena_cxt = AllocSetContextCreate(callcxt, "candidate scratch", ALLOCSET_DEFAULT_SIZES);
 	scratch = sp_arena_create_with(scan_block_alloc, scan_block_free);
 	empty_pks = PointerGetDatum(construct_empty_array(INT8OID));
+
+	INSTR_TIME_SET_CURRENT(t_start);
 
 	/* The SBOM revisions, with their subjects. */
 	memset(&ctl, 0, sizeof(ctl));
@@ -829,6 +834,11 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		table_endscan(scan);
 		table_close(rel, AccessShareLock);
 	}
+
+	INSTR_TIME_SET_CURRENT(t_scan);
+	INSTR_TIME_SUBTRACT(t_scan, t_start);
+	elog(DEBUG1, "stellapolicy candidate scan pass=heap seconds=%.3f hits=%d",
+		 INSTR_TIME_GET_DOUBLE(t_scan), nhits);
 
 	/* Byte order; a triple found twice (two entries, two components) once. */
 	if (nhits > 1)

@@ -245,13 +245,29 @@ sp_iso_micros(int64 unix_micros)
 					tm.tm_sec, (int) fsec);
 }
 
+/*
+ * A JSON string (escape_json's output).  Ids and purls rarely hold anything
+ * to escape, so those are copied in one piece.
+ */
 static void
 json_str(StringInfo buf, const char *s)
 {
+	const char *p;
+
 	if (s == NULL)
+	{
 		appendStringInfoString(buf, "null");
-	else
-		escape_json(buf, s);
+		return;
+	}
+	for (p = s; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char) *p < 0x20)
+		{
+			escape_json(buf, s);
+			return;
+		}
+	appendStringInfoChar(buf, '"');
+	appendBinaryStringInfo(buf, s, p - s);
+	appendStringInfoChar(buf, '"');
 }
 
 static void
@@ -655,10 +671,12 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		int			vmax = 64;
 		EVP_MD_CTX *vmd = EVP_MD_CTX_new();
 		StringInfoData dbuf;
+		StringInfoData buf;
 
 		if (vmd == NULL)
 			elog(ERROR, "could not allocate a SHA-256 context");
 		initStringInfo(&dbuf);
+		initStringInfo(&buf);
 
 		for (int i = 0; i < cands.n; i++)
 		{
@@ -669,7 +687,6 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			SpTuple		tu;
 			SpVerdict	vd;
 			RunFinding *f = &out->findings[out->nfindings];
-			StringInfoData buf;
 
 			CHECK_FOR_INTERRUPTS();
 			memset(skey, 0, sizeof(skey));
@@ -762,20 +779,31 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			f->rule = vd.rule ? pstrdup(vd.rule) : NULL;
 			f->rule_index = vd.rule_index;
 			f->rationale = vd.rationale ? pstrdup(vd.rationale) : NULL;
-			initStringInfo(&buf);
-			appendStringInfoChar(&buf, '{');
-			for (int k = 0; k < vd.n_annotations; k++)
+			/* Most findings have neither: share the empty forms. */
+			if (vd.n_annotations == 0)
+				f->annotations = "{}";
+			else
 			{
-				if (k)
-					appendStringInfoChar(&buf, ',');
-				json_str(&buf, vd.annotations[k].key);
-				appendStringInfo(&buf, ":%s", vd.annotations[k].json);
+				resetStringInfo(&buf);
+				appendStringInfoChar(&buf, '{');
+				for (int k = 0; k < vd.n_annotations; k++)
+				{
+					if (k)
+						appendStringInfoChar(&buf, ',');
+					json_str(&buf, vd.annotations[k].key);
+					appendStringInfo(&buf, ":%s", vd.annotations[k].json);
+				}
+				appendStringInfoChar(&buf, '}');
+				f->annotations = pstrdup(buf.data);
 			}
-			appendStringInfoChar(&buf, '}');
-			f->annotations = buf.data;
-			initStringInfo(&buf);
-			json_str_array(&buf, (char **) vd.warnings, vd.n_warnings);
-			f->warnings = buf.data;
+			if (vd.n_warnings == 0)
+				f->warnings = "[]";
+			else
+			{
+				resetStringInfo(&buf);
+				json_str_array(&buf, (char **) vd.warnings, vd.n_warnings);
+				f->warnings = pstrdup(buf.data);
+			}
 			f->verdict_json = pstrdup(sp_verdict_json(&vd, scratch));
 			resetStringInfo(&dbuf);
 			appendStringInfo(&dbuf, "%d\n%s", in->version, f->verdict_json);
@@ -811,6 +839,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	{
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
 		char		findings_digest[72];
+		StringInfoData line;
 		StringInfoData doc;
 		char	  **list;
 		int			nl;
@@ -818,18 +847,16 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 
 		if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
 			elog(ERROR, "could not start SHA-256");
+		initStringInfo(&line);
 		for (int i = 0; i < out->nfindings; i++)
 		{
-			StringInfoData line;
-
-			initStringInfo(&line);
+			resetStringInfo(&line);
 			appendStringInfoString(&line, "{\"findingKey\":");
 			json_str(&line, out->findings[i].key);
 			appendStringInfoString(&line, ",\"sbomId\":");
 			json_str(&line, out->findings[i].sbom_id);
 			appendStringInfo(&line, ",\"verdict\":%s}\n", out->findings[i].verdict_json);
 			EVP_DigestUpdate(md, line.data, line.len);
-			pfree(line.data);
 		}
 		sha256_final_hex(md, findings_digest);
 		EVP_MD_CTX_free(md);
