@@ -19,7 +19,6 @@
  */
 #include "postgres.h"
 
-#include "spjson.h"
 
 #include "access/table.h"
 #include "access/tableam.h"
@@ -103,41 +102,91 @@ typedef struct AffEntry
 } AffEntry;
 
 /*
- * Build the core's form of one advisory_affected row from its columns.  The
- * row was checked at ingestion, so a failure here means the table was
- * written by something else.
+ * Build the core's form of one advisory_affected row from its columns,
+ * reading the ranges straight from their jsonb.  The row was checked at
+ * ingestion, so a failure here means the table was written by something
+ * else.
  */
 static void
 prepare_affected(AffEntry *e, const char *ecosystem, const char *package,
-				 const char *ranges_json, Datum versions, bool versions_null,
+				 Jsonb *ranges, Datum versions, bool versions_null,
 				 SpArena *arena)
 {
-	json_t	   *elem = json_pack("{s:{s:s,s:s}}", "package",
-								 "ecosystem", ecosystem, "name", package);
-	json_t	   *ranges = json_loads(ranges_json, 0, NULL);
+	SpOsvAffected *aff = &e->aff;
 	char		err[512];
 
-	if (elem == NULL || ranges == NULL)
-		elog(ERROR, "advisory_affected row %lld/%d does not parse",
-			 (long long) e->key.revision_id, e->key.entry);
-	json_object_set_new(elem, "ranges", ranges);
+	memset(aff, 0, sizeof(*aff));
+	aff->ecosystem = ecosystem ? sp_strdup(arena, ecosystem) : NULL;
+	aff->name = package ? sp_strdup(arena, package) : NULL;
+	aff->scheme = sp_affected_scheme(aff->ecosystem);
+
+	if (ranges != NULL && JB_ROOT_IS_ARRAY(ranges))
+	{
+		int			n = JB_ROOT_COUNT(ranges);
+
+		aff->ranges = sp_alloc(arena, sizeof(SpOsvRange) * (n + 1));
+		for (int r = 0; r < n; r++)
+		{
+			JsonbValue *rv = getIthJsonbValueFromContainer(&ranges->root, r);
+			JsonbValue *tv = NULL;
+			JsonbValue *ev = NULL;
+			SpOsvRange *rg = &aff->ranges[aff->nranges];
+			int			ne;
+
+			if (rv != NULL && rv->type == jbvBinary)
+			{
+				tv = getKeyJsonValueFromContainer(rv->val.binary.data, "type", 4, NULL);
+				ev = getKeyJsonValueFromContainer(rv->val.binary.data, "events", 6, NULL);
+			}
+			if (tv == NULL || tv->type != jbvString || ev == NULL || ev->type != jbvBinary ||
+				sp_range_kind(pnstrdup(tv->val.string.val, tv->val.string.len),
+							  aff->scheme, rg) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("stored advisory revision %lld has a malformed range",
+								(long long) e->key.revision_id)));
+			ne = JsonContainerSize(ev->val.binary.data);
+			rg->events = sp_alloc(arena, sizeof(SpOsvEvent) * Max(ne, 1));
+			for (int k = 0; k < ne; k++)
+			{
+				JsonbValue *obj = getIthJsonbValueFromContainer(ev->val.binary.data, k);
+
+				for (int kind = 0; kind < 4 && obj != NULL && obj->type == jbvBinary; kind++)
+				{
+					JsonbValue *kv = getKeyJsonValueFromContainer(obj->val.binary.data,
+																  sp_event_names[kind],
+																  strlen(sp_event_names[kind]),
+																  NULL);
+
+					if (kv != NULL && kv->type == jbvString)
+					{
+						rg->events[rg->nevents].kind = (SpEventKind) kind;
+						rg->events[rg->nevents].text = sp_strndup(arena, kv->val.string.val,
+																  kv->val.string.len);
+						rg->nevents++;
+						break;
+					}
+				}
+			}
+			aff->nranges++;
+		}
+	}
 	if (!versions_null)
 	{
 		int			n;
 		char	  **vals = sp_text_array_elems(versions, &n);
-		json_t	   *arr = json_array();
 
+		aff->versions = sp_alloc(arena, sizeof(SpOsvVersion) * (n + 1));
 		for (int i = 0; i < n; i++)
-			json_array_append_new(arr, json_string(vals[i]));
-		json_object_set_new(elem, "versions", arr);
+			aff->versions[i].text = sp_strdup(arena, vals[i]);
+		aff->nversions = n;
 	}
-	if (sp_affected_from_json(elem, "affected", arena, &e->aff, err, sizeof(err)) != 0)
+	if (sp_affected_prepare(aff, arena, err, sizeof(err)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored advisory revision %lld cannot be evaluated: %s",
 						(long long) e->key.revision_id, err)));
-	e->usable = (e->aff.ecosystem != NULL);
-	json_decref(elem);
+	e->usable = (aff->ecosystem != NULL);
 }
 
 /*
@@ -410,7 +459,7 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 
 static const char *entries_sql =
 LIVE_CTE
-"SELECT a.revision_id, a.entry, a.ecosystem, a.package, a.ranges::text, a.versions, "
+"SELECT a.revision_id, a.entry, a.ecosystem, a.package, a.ranges, a.versions, "
 "       live.advisory_id, live.aliases, a.base_ecosystem, a.match_package "
 "FROM stellapolicy.advisory_affected a JOIN live USING (revision_id) "
 "WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL";
@@ -649,7 +698,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			e = hash_search(affs, &key, HASH_ENTER, NULL);
 			vers = SPI_getbinval(tup, td, 6, &vnull);
 			prepare_affected(e, SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
-							 SPI_getvalue(tup, td, 5), vers, vnull, arena);
+							 DatumGetJsonbP(SPI_getbinval(tup, td, 5, &isnull)), vers, vnull, arena);
 			e->advisory_id = SPI_getvalue(tup, td, 7);
 			al = SPI_getbinval(tup, td, 8, &alnull);
 			e->naliases = 0;
@@ -675,6 +724,11 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
+
+	INSTR_TIME_SET_CURRENT(t_scan);
+	INSTR_TIME_SUBTRACT(t_scan, t_start);
+	elog(DEBUG1, "stellapolicy candidate scan pass=entries seconds=%.3f entries=%ld",
+		 INSTR_TIME_GET_DOUBLE(t_scan), hash_get_num_entries(affs));
 
 	/*
 	 * One pass over the component heap under the statement's snapshot.  This
@@ -705,6 +759,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		AttrNumber	a_distro = component_attnum(relid, "distro");
 		AttrNumber	a_ver = component_attnum(relid, "match_version");
 		size_t		tenant_len = strlen(tenant);
+		int			rows_since_reset = 0;
+		char		pbuf[512];
 
 		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "component");
@@ -750,7 +806,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 
 			/* The live entries of its package, and of its source package. */
 			eco = attr_cstring(slot, a_eco, ebuf, sizeof(ebuf));
-			pkg = attr_cstring(slot, a_pkg, NULL, 0);
+			pkg = attr_cstring(slot, a_pkg, pbuf, sizeof(pbuf));
 			memset(kbuf, 0, sizeof(kbuf));
 			if (strlen(eco) + strlen(pkg) + 2 <= sizeof(kbuf))
 			{
@@ -827,7 +883,12 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			}
 	next:
 			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
+			/* Row memory is small: free it every thousand rows, not every row. */
+			if (++rows_since_reset == 1000)
+			{
+				MemoryContextReset(rowcxt);
+				rows_since_reset = 0;
+			}
 		}
 
 		ExecDropSingleTupleTableSlot(slot);
@@ -987,7 +1048,7 @@ stellapolicy_advisory_affects(PG_FUNCTION_ARGS)
 		v2[2] = sp_cstring_text(pkg);
 		v2[3] = upstream ? sp_cstring_text(upstream) : (Datum) 0;
 		rc = SPI_execute_with_args(
-								   "SELECT revision_id, entry, ecosystem, package, ranges::text, versions "
+								   "SELECT revision_id, entry, ecosystem, package, ranges, versions "
 								   "FROM stellapolicy.advisory_affected "
 								   "WHERE revision_id = $1 AND base_ecosystem = $2 "
 								   "  AND (match_package = $3 OR match_package = $4) "
@@ -1007,7 +1068,7 @@ stellapolicy_advisory_affects(PG_FUNCTION_ARGS)
 			e.key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
 			e.key.entry = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
 			prepare_affected(&e, SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
-							 SPI_getvalue(tup, td, 5), vers, vnull, arena);
+							 DatumGetJsonbP(SPI_getbinval(tup, td, 5, &isnull)), vers, vnull, arena);
 			result = affected_by(&e, version, distro, arena);
 		}
 	}

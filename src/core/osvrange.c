@@ -154,15 +154,51 @@ sp_affected_match(const SpOsvAffected *aff, const SpVersion *v,
 	return false;
 }
 
+/* The comparator of an affected entry's ecosystem; see osvrange.h. */
+SpScheme
+sp_affected_scheme(const char *ecosystem)
+{
+	SpScheme	scheme;
+
+	/* XXX unknown ecosystems fall back to the generic comparator */
+	if (ecosystem == NULL || sp_scheme_from_name(ecosystem, &scheme) != 0)
+		return SP_SCHEME_GENERIC;
+	return scheme;
+}
+
+/* A range's type and comparator from its OSV type name; see osvrange.h. */
+int
+sp_range_kind(const char *type, SpScheme affected_scheme, SpOsvRange *rg)
+{
+	if (strcmp(type, "SEMVER") == 0)
+	{
+		rg->type = SP_RANGE_SEMVER;
+		rg->scheme = affected_scheme == SP_SCHEME_GO ? SP_SCHEME_GO
+			: SP_SCHEME_SEMVER;
+	}
+	else if (strcmp(type, "ECOSYSTEM") == 0)
+	{
+		rg->type = SP_RANGE_ECOSYSTEM;
+		rg->scheme = affected_scheme;
+	}
+	else if (strcmp(type, "GIT") == 0)
+		rg->type = SP_RANGE_GIT;
+	else
+		return -1;
+	return 0;
+}
+
+/* The event kinds by name, in SpEventKind order. */
+const char *const sp_event_names[4] = {
+	"introduced", "last_affected", "fixed", "limit"
+};
+
 /* Load "ranges[r]" into rg. */
 static int
 range_from_json(json_t *jr, const char path[160], SpArena *arena,
 				const SpOsvAffected *aff, SpOsvRange *rg, char *eb,
 				size_t el)
 {
-	static const char *const kinds[] = {
-		"introduced", "last_affected", "fixed", "limit"
-	};
 	json_t	   *type = json_object_get(jr, "type");
 	json_t	   *events = json_object_get(jr, "events");
 	char		sub[256];
@@ -174,20 +210,7 @@ range_from_json(json_t *jr, const char path[160], SpArena *arena,
 		snprintf(sub, sizeof(sub), "%.150s.type", path);
 		return fail(eb, el, sub, "missing or not a string");
 	}
-	if (strcmp(json_string_value(type), "SEMVER") == 0)
-	{
-		rg->type = SP_RANGE_SEMVER;
-		rg->scheme = aff->scheme == SP_SCHEME_GO ? SP_SCHEME_GO
-			: SP_SCHEME_SEMVER;
-	}
-	else if (strcmp(json_string_value(type), "ECOSYSTEM") == 0)
-	{
-		rg->type = SP_RANGE_ECOSYSTEM;
-		rg->scheme = aff->scheme;
-	}
-	else if (strcmp(json_string_value(type), "GIT") == 0)
-		rg->type = SP_RANGE_GIT;
-	else
+	if (sp_range_kind(json_string_value(type), aff->scheme, rg) != 0)
 	{
 		snprintf(sub, sizeof(sub), "%.150s.type", path);
 		return fail(eb, el, sub, "unknown range type");
@@ -214,14 +237,14 @@ range_from_json(json_t *jr, const char path[160], SpArena *arena,
 			return fail(eb, el, sub, "event is not an object");
 		for (int k = 0; k < 4; k++)
 		{
-			json_t	   *jv = json_object_get(je, kinds[k]);
+			json_t	   *jv = json_object_get(je, sp_event_names[k]);
 
 			if (jv == NULL)
 				continue;
 			if (!json_is_string(jv))
 			{
 				snprintf(sub, sizeof(sub), "%.150s.events[%d].%s", path, e,
-						 kinds[k]);
+						 sp_event_names[k]);
 				return fail(eb, el, sub, "not a string");
 			}
 			ev->kind = (SpEventKind) k;
@@ -266,9 +289,7 @@ sp_affected_from_json(json_t *elem, const char *path, SpArena *arena,
 		out->ecosystem = sp_strdup(arena, json_string_value(eco));
 		out->name = sp_strdup(arena, json_string_value(name));
 
-		/* XXX unknown ecosystems fall back to the generic comparator */
-		if (sp_scheme_from_name(out->ecosystem, &out->scheme) != 0)
-			out->scheme = SP_SCHEME_GENERIC;
+		out->scheme = sp_affected_scheme(out->ecosystem);
 	}
 
 	if (ranges != NULL)

@@ -72,6 +72,18 @@ typedef struct SpOsvAffected
 } SpOsvAffected;
 
 /*
+ * The building blocks of an affected entry, for callers that read OSV from
+ * something other than jansson: the comparator of an ecosystem (unknown
+ * ecosystems use the generic one), a range's type and comparator from its
+ * OSV type name (-1 for an unknown name), and the event names in
+ * SpEventKind order.
+ */
+extern SpScheme sp_affected_scheme(const char *ecosystem);
+extern int	sp_range_kind(const char *type, SpScheme affected_scheme,
+						  SpOsvRange *rg);
+extern const char *const sp_event_names[4];
+
+/*
  * Parse the bounds of a filled-in SpOsvAffected (events' text set, ver not
  * yet parsed) and sort each range's events.  An unparsable bound is an
  * error; a "versions" entry that does not parse is kept for exact text
