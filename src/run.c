@@ -805,9 +805,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				f->warnings = pstrdup(buf.data);
 			}
 			f->verdict_json = pstrdup(sp_verdict_json(&vd, scratch));
-			resetStringInfo(&dbuf);
-			appendStringInfo(&dbuf, "%d\n%s", in->version, f->verdict_json);
-			sha256_hex_ctx(vmd, dbuf.data, dbuf.len, f->verdict_digest);
+			sha256_hex_ctx(vmd, f->verdict_json, strlen(f->verdict_json), f->verdict_digest);
 			f->vex_override = vd.rule_index >= 0 && cd->nvex > 0 &&
 				(strcmp(vd.status, "not_affected") == 0 || strcmp(vd.status, "fixed") == 0);
 			if (in->explain)
@@ -855,7 +853,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			json_str(&line, out->findings[i].key);
 			appendStringInfoString(&line, ",\"sbomId\":");
 			json_str(&line, out->findings[i].sbom_id);
-			appendStringInfo(&line, ",\"verdict\":%s}\n", out->findings[i].verdict_json);
+			appendStringInfo(&line, ",\"verdict\":\"%s\"}\n", out->findings[i].verdict_digest);
 			EVP_DigestUpdate(md, line.data, line.len);
 		}
 		sha256_final_hex(md, findings_digest);
@@ -1265,10 +1263,10 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	v[1] = CStringGetTextDatum(in->policy_id);
 	v[2] = sp_text_array(in->sbom_ids, in->nsboms);
 	rows = run_query(in->all_sboms
-					 ? "SELECT sbom_id, finding_key, verdict_digest FROM stellapolicy.effective_finding "
+					 ? "SELECT sbom_id, finding_key, verdict_digest, policy_version FROM stellapolicy.effective_finding "
 					 "WHERE tenant = $1 AND policy_id = $2 AND $3::text[] IS NOT NULL "
 					 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\""
-					 : "SELECT sbom_id, finding_key, verdict_digest FROM stellapolicy.effective_finding "
+					 : "SELECT sbom_id, finding_key, verdict_digest, policy_version FROM stellapolicy.effective_finding "
 					 "WHERE tenant = $1 AND policy_id = $2 AND sbom_id = ANY ($3) "
 					 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\"",
 					 3, t, v, n);
@@ -1315,7 +1313,12 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 			}
 			else
 			{
-				if (strcmp(f->verdict_digest, SPI_getvalue(tt->vals[j], tt->tupdesc, 3)) != 0)
+				bool		vnull;
+				int32		stored_version = DatumGetInt32(SPI_getbinval(tt->vals[j], tt->tupdesc, 4, &vnull));
+
+				/* Changed: another verdict, or the same one from another version. */
+				if (strcmp(f->verdict_digest, SPI_getvalue(tt->vals[j], tt->tupdesc, 3)) != 0 ||
+					stored_version != in->version)
 				{
 					batch_add(&upd, f, psprintf("%d.%03d", f->score / 1000, f->score % 1000));
 					out->written++;

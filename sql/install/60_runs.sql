@@ -87,7 +87,7 @@ CREATE TABLE @extschema@.effective_finding (
 	run_id			text NOT NULL,			-- the run that last changed it
 	first_seen		timestamptz NOT NULL,	-- evaluation time of the run that created it
 	last_seen		timestamptz NOT NULL,	-- evaluation time of the run that last changed it
-	verdict_digest	text NOT NULL,			-- SHA-256 of policy version and verdict
+	verdict_digest	text NOT NULL,			-- SHA-256 of the canonical verdict
 	PRIMARY KEY (tenant, policy_id, sbom_id, finding_key)
 ) PARTITION BY LIST (policy_id);
 
