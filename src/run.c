@@ -195,7 +195,11 @@ cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory
 	c->purl = (char *) purl;
 	c->advisory_id = (char *) advisory_id;
 	c->revision_id = revision_id;
-	deconstruct_array(a, INT8OID, 8, true, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	/* Most tuples have no statement and no licence: skip the empty arrays. */
+	if (ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)) == 0)
+		n = 0;
+	else
+		deconstruct_array(a, INT8OID, 8, true, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	c->nvex = n;
 	c->vex = n ? palloc(sizeof(int64) * n) : NULL;
 	for (int i = 0; i < n; i++)
@@ -205,7 +209,14 @@ cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory
 	c->ecosystem = (char *) comp->ecosystem;
 	c->scope = (char *) comp->scope;
 	c->nlicenses = 0;
-	c->licenses = comp->licenses_null ? NULL : sp_text_array_elems(comp->licenses, &c->nlicenses);
+	c->licenses = NULL;
+	if (!comp->licenses_null)
+	{
+		ArrayType  *la = DatumGetArrayTypeP(comp->licenses);
+
+		if (ArrayGetNItems(ARR_NDIM(la), ARR_DIMS(la)) > 0)
+			c->licenses = sp_text_array_elems(comp->licenses, &c->nlicenses);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -682,16 +693,13 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		{
 			Cand	   *cd = &cands.items[i];
 			AdvInfo    *a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
-			char		skey[256];
 			void	  **st;
 			SpTuple		tu;
 			SpVerdict	vd;
 			RunFinding *f = &out->findings[out->nfindings];
 
 			CHECK_FOR_INTERRUPTS();
-			memset(skey, 0, sizeof(skey));
-			strlcpy(skey, cd->sbom_id, sizeof(skey));
-			st = hash_search(sbomtags, skey, HASH_FIND, NULL);
+			st = strlen(cd->sbom_id) < 256 ? hash_search(sbomtags, cd->sbom_id, HASH_FIND, NULL) : NULL;
 			if (a == NULL)
 				elog(ERROR, "run inputs changed during the run (advisory revision " INT64_FORMAT ")",
 					 cd->revision_id);
