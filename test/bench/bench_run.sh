@@ -31,11 +31,14 @@ echo "tenant: $((SBOMS * PER)) components in $SBOMS SBOMs, $ADVISORIES advisorie
 
 run_s=()
 copy_s=()
+ratio_s=()
 for i in $(seq "$RUNS"); do
 	out=$(psql -X -At -d "$DB" -v pid="bench-$i" -v src="$(cat "$POLICY_FILE")" <<'SQL'
 SET stellapolicy.tenant = 'bench';
 SELECT stellapolicy.policy_create(:'pid', :'src') \gset
 SELECT stellapolicy.policy_submit(:'pid', 1), stellapolicy.policy_approve(:'pid', 1), stellapolicy.policy_activate(:'pid', 1) \gset
+-- Each timed operation starts from a checkpoint, so neither pays for the other's WAL.
+CHECKPOINT;
 SELECT clock_timestamp() AS t0 \gset
 SELECT stellapolicy.stella_policy_run(:'pid', wait => true, evaluation_time => '2026-06-01T00:00:00Z', env => '{"exposure": "internal"}') AS run \gset
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS secs \gset
@@ -46,6 +49,7 @@ DROP TABLE IF EXISTS public.bench_copy_target;
 CREATE TABLE public.bench_copy_target (LIKE stellapolicy.effective_finding INCLUDING ALL);
 CREATE TEMP TABLE copy_source AS SELECT * FROM stellapolicy.effective_finding WHERE policy_id = :'pid';
 \copy copy_source TO '/tmp/stellapolicy-bench-findings.copy'
+CHECKPOINT;
 SELECT clock_timestamp() AS t1 \gset
 \copy public.bench_copy_target FROM '/tmp/stellapolicy-bench-findings.copy'
 SELECT 'RESULT_COPY ' || extract(epoch FROM clock_timestamp() - :'t1'::timestamptz) || ' ' || (SELECT count(*) FROM public.bench_copy_target);
@@ -57,12 +61,15 @@ SQL
 	status=$(echo "$out" | awk '/^RESULT_RUN /{print $4}')
 	c=$(echo "$out" | awk '/^RESULT_COPY /{print $2}')
 	rows=$(echo "$out" | awk '/^RESULT_COPY /{print $3}')
-	printf 'run %d: %s, %s tuples in %.3f s; COPY of %s rows %.3f s\n' "$i" "$status" "$tuples" "$r" "$rows" "$c"
+	ratio=$(echo "$r / $c" | bc -l)
+	printf 'run %d: %s, %s tuples in %.3f s; COPY of %s rows %.3f s; ratio %.2f\n' "$i" "$status" "$tuples" "$r" "$rows" "$c" "$ratio"
 	run_s+=("$r")
 	copy_s+=("$c")
+	ratio_s+=("$ratio")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mr=$(median "${run_s[@]}")
 mc=$(median "${copy_s[@]}")
-printf 'median full run %.3f s (%.0f tuples/s); median COPY of the same rows %.3f s; ratio run/COPY %.2f (target: at most 2)\n' \
-	"$mr" "$(echo "$tuples / $mr" | bc -l)" "$mc" "$(echo "$mr / $mc" | bc -l)"
+printf 'median full run %.3f s (%.0f tuples/s); median COPY of the same rows %.3f s\n' \
+	"$mr" "$(echo "$tuples / $mr" | bc -l)" "$mc"
+printf 'median of the per-run ratios run/COPY %.2f (target: at most 2)\n' "$(median "${ratio_s[@]}")"
