@@ -24,6 +24,8 @@
 #include "fmgr.h"
 #include "utils/memutils.h"
 
+#include "arena.h"
+#include "osvrange.h"
 #include "stellapolicy.h"
 
 PG_FUNCTION_INFO_V1(stellapolicy_vex_ingest);
@@ -501,6 +503,7 @@ parse_cyclonedx_vex(VexParse *vp)
 	json_array_foreach(vulns, i, vu)
 	{
 		int			o2 = sp_path_index(&path, i);
+		int			here = path.len;	/* $.vulnerabilities[i] */
 		const char *vid;
 		json_t	   *analysis;
 		json_t	   *affects;
@@ -536,7 +539,7 @@ parse_cyclonedx_vex(VexParse *vp)
 						 "unknown justification \"%s\"", rawj);
 		}
 		detail = sp_get_string(vp->doc, analysis, "detail", &path, false);
-		sp_path_restore(&path, o2);
+		sp_path_restore(&path, here);
 
 		has_time = vex_time(vp->doc, vu, "updated", &path, &vtime);
 		if (!has_time)
@@ -578,7 +581,40 @@ parse_cyclonedx_vex(VexParse *vp)
 				r->action = (char *) detail;
 			r->product_ref = pstrdup(ref);
 			if (versions != NULL)
+			{
+				size_t		k;
+				json_t	   *ve;
+				int			o4 = sp_path_key(&path, "versions");
+
+				/* Each entry names a version or a vers: range that parses. */
+				json_array_foreach(versions, k, ve)
+				{
+					int			o5 = sp_path_index(&path, k);
+					const char *vv = sp_get_string(vp->doc, ve, "version", &path, false);
+					const char *vr = sp_get_string(vp->doc, ve, "range", &path, false);
+
+					if (vv == NULL && vr == NULL)
+						sp_doc_error(vp->doc, ERRCODE_INVALID_PARAMETER_VALUE, &path,
+									 "a version entry needs \"version\" or \"range\"");
+					if (vr != NULL)
+					{
+						SpArena    *va = sp_arena_create_with(palloc, pfree);
+						SpVers		vers;
+						char		err[256];
+
+						if (sp_vers_parse(vr, va, &vers, err, sizeof(err)) != 0)
+						{
+							sp_path_key(&path, "range");
+							sp_doc_error(vp->doc, ERRCODE_INVALID_PARAMETER_VALUE, &path,
+										 "invalid vers range \"%s\": %s", vr, err);
+						}
+						sp_arena_destroy(va);
+					}
+					sp_path_restore(&path, o5);
+				}
+				sp_path_restore(&path, o4);
 				r->product_versions = json_dumps(versions, JSON_COMPACT);
+			}
 
 			/* Resolve the reference: a BOM-link, this document, or a purl. */
 			if (parse_bom_link(ref, &r->ref_serial, &r->ref_version, &r->ref_bom_ref))

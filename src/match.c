@@ -220,8 +220,52 @@ typedef struct VexStmt
 	bool		has_context;	/* about a subcomponent of an enclosing product */
 	char	   *ctx_base;		/* that product's purl without version, or NULL */
 	char	   *ctx_version;	/* its version, NULL: any */
+	Jsonb	   *versions;		/* CycloneDX affects[].versions, or NULL */
 	struct VexStmt *next;
 } VexStmt;
+
+/*
+ * Does a CycloneDX affects[].versions list include this version?  Entries
+ * are {"version": v} (equal text) or {"range": "vers:..."}; no list means
+ * every version.  Ranges were checked at ingestion.
+ */
+bool
+sp_vex_versions_include(Jsonb *versions, const char *version, SpArena *arena)
+{
+	int			n;
+
+	if (versions == NULL || !JB_ROOT_IS_ARRAY(versions) || (n = JB_ROOT_COUNT(versions)) == 0)
+		return true;
+	if (version == NULL)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(&versions->root, i);
+		JsonbValue *v;
+
+		if (e == NULL || e->type != jbvBinary)
+			continue;
+		v = getKeyJsonValueFromContainer(e->val.binary.data, "version", 7, NULL);
+		if (v != NULL && v->type == jbvString &&
+			strlen(version) == (size_t) v->val.string.len &&
+			memcmp(version, v->val.string.val, v->val.string.len) == 0)
+			return true;
+		v = getKeyJsonValueFromContainer(e->val.binary.data, "range", 5, NULL);
+		if (v != NULL && v->type == jbvString)
+		{
+			SpVers		vers;
+			SpVersion	parsed;
+			char		err[8];
+			char	   *range = pnstrdup(v->val.string.val, v->val.string.len);
+
+			if (sp_vers_parse(range, arena, &vers, err, sizeof(err)) == 0 &&
+				sp_version_parse(vers.scheme, version, arena, &parsed, err, sizeof(err)) == 0 &&
+				sp_vers_match(&vers, &parsed))
+				return true;
+		}
+	}
+	return false;
+}
 
 typedef struct VexBucket
 {
@@ -285,7 +329,8 @@ load_vex(const char *tenant, Datum cursor, bool cursor_null, SpArena *arena)
 	v[1] = cursor;
 	rc = SPI_execute_with_args(
 							   "SELECT v.statement_pk, v.vulnerability, v.vuln_aliases, "
-							   "       coalesce(v.product_purl, r.product_purl), v.product_context "
+							   "       coalesce(v.product_purl, r.product_purl), v.product_context, "
+							   "       v.product_versions "
 							   "FROM stellapolicy.vex_raw v "
 							   "LEFT JOIN stellapolicy.vex_resolution r ON r.statement_pk = v.statement_pk "
 							   "  AND ($2::bigint IS NULL OR r.change_seq <= $2) "
@@ -318,6 +363,12 @@ load_vex(const char *tenant, Datum cursor, bool cursor_null, SpArena *arena)
 		proto.has_context = false;
 		proto.ctx_base = NULL;
 		proto.ctx_version = NULL;
+		{
+			bool		vnull;
+			Datum		pv = SPI_getbinval(tup, td, 6, &vnull);
+
+			proto.versions = vnull ? NULL : DatumGetJsonbPCopy(pv);
+		}
 		{
 			char	   *ctx = SPI_getvalue(tup, td, 5);
 
@@ -409,6 +460,8 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 			if (strcmp(s->base, base) != 0)
 				continue;
 			if (s->version != NULL && (version == NULL || strcmp(s->version, version) != 0))
+				continue;
+			if (s->versions != NULL && !sp_vex_versions_include(s->versions, version, arena))
 				continue;
 			if (s->has_context)
 			{

@@ -10,6 +10,10 @@
 
 #include "postgres.h"
 
+#include "utils/jsonb.h"
+
+#include "arena.h"
+
 /* The component of a candidate tuple, as the scan read it. */
 typedef struct SpCandComponent
 {
@@ -36,5 +40,9 @@ extern void sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 							  Datum adv_cursor, bool adv_null,
 							  Datum vex_cursor, bool vex_null,
 							  SpCandidateEmit emit, void *ctx);
+
+/* Does a CycloneDX affects[].versions list (jsonb) include the version? */
+extern bool sp_vex_versions_include(Jsonb *versions, const char *version,
+									SpArena *arena);
 
 #endif							/* SP_MATCH_H */

@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "match.h"
 #include "pgutil.h"
 #include "policy.h"
 
@@ -245,7 +246,7 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 			"  (extract(epoch FROM v.statement_time) * 1000000)::bigint, "
 			"  CASE WHEN v.vulnerability = ANY ($4) THEN v.vulnerability "
 			"       ELSE coalesce((SELECT x FROM unnest(v.vuln_aliases) x WHERE x = ANY ($4) LIMIT 1), v.vulnerability) END, "
-			"  coalesce(v.product_purl, v.product_ref) "
+			"  coalesce(v.product_purl, v.product_ref), v.product_versions "
 			"FROM stellapolicy.vex_statement v "
 			"WHERE v.tenant = $1 AND (v.vulnerability = ANY ($4) OR v.vuln_aliases && $4 "
 			"   OR pg_catalog.regexp_replace(v.product_purl, '[@?#].*$', '') = "
@@ -262,21 +263,31 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 	tt = SPI_tuptable;
 	{
 		SpVexStatement *vex = palloc0(sizeof(SpVexStatement) * Max(n, 1));
+		int			kept = 0;
 
-		for (int i = 0; i < n; i++)
+		for (int r = 0; r < n; r++)
 		{
-			char	   *ts = getstr(tt->vals[i], tt->tupdesc, 6);
+			bool		vnull;
+			Datum		pv = SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &vnull);
+			char	   *ts;
+			int			i = kept;
 
-			vex[i].id = getstr(tt->vals[i], tt->tupdesc, 2);
-			vex[i].issuer = getstr(tt->vals[i], tt->tupdesc, 3);
-			vex[i].status = getstr(tt->vals[i], tt->tupdesc, 4);
-			vex[i].justification = getstr(tt->vals[i], tt->tupdesc, 5);
+			/* A statement limited to other versions does not concern this one. */
+			if (!vnull && !sp_vex_versions_include(DatumGetJsonbP(pv), tuple->version, arena))
+				continue;
+			kept++;
+			ts = getstr(tt->vals[r], tt->tupdesc, 6);
+
+			vex[i].id = getstr(tt->vals[r], tt->tupdesc, 2);
+			vex[i].issuer = getstr(tt->vals[r], tt->tupdesc, 3);
+			vex[i].status = getstr(tt->vals[r], tt->tupdesc, 4);
+			vex[i].justification = getstr(tt->vals[r], tt->tupdesc, 5);
 			vex[i].timestamp = ts ? (int64) strtoll(ts, NULL, 10) : 0;
-			vex[i].vulnerability = getstr(tt->vals[i], tt->tupdesc, 7);
-			vex[i].product = getstr(tt->vals[i], tt->tupdesc, 8);
+			vex[i].vulnerability = getstr(tt->vals[r], tt->tupdesc, 7);
+			vex[i].product = getstr(tt->vals[r], tt->tupdesc, 8);
 		}
 		tuple->vex = vex;
-		tuple->n_vex = n;
+		tuple->n_vex = kept;
 	}
 
 	/* Env and time. */

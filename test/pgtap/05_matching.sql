@@ -1,7 +1,7 @@
 -- Affected-version matching through SQL: the corpus ground truth, range
 -- features one by one, distribution releases, cursors, VEX association.
 BEGIN;
-SELECT plan(51);
+SELECT plan(54);
 SET LOCAL stellapolicy.tenant = 'matching';
 
 \i test/pgtap/helpers.psql
@@ -89,6 +89,24 @@ SELECT results_eq($$SELECT advisory_id FROM stellapolicy.candidate_tuples() ORDE
 SELECT results_eq(format($$SELECT advisory_id FROM stellapolicy.candidate_tuples(NULL, %s) ORDER BY 1$$, :cursor_before),
 	$$VALUES ('T-MULTI'), ('T-ZERO')$$, 'as of the earlier cursor, the old revision still matches');
 SELECT is((SELECT count(*) FROM stellapolicy.candidate_tuples(ARRAY['no-such-sbom'])), 0::bigint, 'an SBOM set that names nothing gives nothing');
+
+-- CycloneDX VEX affects[].versions limits a statement to those versions.
+SELECT is(stellapolicy.vex_ingest('{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+	"metadata": {"supplier": {"name": "Multi Maintainers"}},
+	"vulnerabilities": [
+	  {"id": "T-MULTI", "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+	   "affects": [{"ref": "pkg:npm/multi", "versions": [{"range": "vers:npm/>=3.0.0|<3.1.0"}]}]},
+	  {"id": "T-MULTI", "analysis": {"state": "resolved"},
+	   "affects": [{"ref": "pkg:npm/multi", "versions": [{"version": "1.2.0"}]}]}]}'), 2,
+	'a CycloneDX VEX with version lists is stored');
+SELECT results_eq($$SELECT t.advisory_id, v.status, v.product_versions->0->>'range'
+	FROM stellapolicy.candidate_tuples() t JOIN stellapolicy.vex_statement v ON v.statement_pk = ANY (t.vex_statements)$$,
+	$$VALUES ('T-MULTI', 'not_affected', 'vers:npm/>=3.0.0|<3.1.0')$$,
+	'multi 3.0.5 gets the statement whose vers range includes it, not the one about 1.2.0');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"bomFormat": "CycloneDX", "specVersion": "1.5",
+	"vulnerabilities": [{"id": "T-MULTI", "analysis": {"state": "not_affected"},
+	"affects": [{"ref": "pkg:npm/multi", "versions": [{"range": "vers:npm/>>3"}]}]}]}')$$),
+	'^22023: invalid VEX document at \$\.vulnerabilities\[0\]\.affects\[0\]\.versions\[0\]\.range: invalid vers range', 'a vers range that does not parse is refused');
 
 -- The corpus: candidate tuples equal the ground truth ------------------------
 SET LOCAL stellapolicy.tenant = 'corpus';
