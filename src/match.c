@@ -120,7 +120,7 @@ prepare_affected(AffEntry *e, const char *ecosystem, const char *package,
 	aff->name = package ? sp_strdup(arena, package) : NULL;
 	aff->scheme = sp_affected_scheme(aff->ecosystem);
 
-	if (ranges != NULL && JB_ROOT_IS_ARRAY(ranges))
+	if (ranges != NULL && JB_ROOT_IS_ARRAY(ranges) && !JB_ROOT_IS_SCALAR(ranges))
 	{
 		int			n = JB_ROOT_COUNT(ranges);
 
@@ -234,7 +234,9 @@ sp_vex_versions_include(Jsonb *versions, const char *version, SpArena *arena)
 {
 	int			n;
 
-	if (versions == NULL || !JB_ROOT_IS_ARRAY(versions) || (n = JB_ROOT_COUNT(versions)) == 0)
+	/* A top-level scalar (JSON null) is stored as a one-element array. */
+	if (versions == NULL || JB_ROOT_IS_SCALAR(versions) || !JB_ROOT_IS_ARRAY(versions) ||
+		(n = JB_ROOT_COUNT(versions)) == 0)
 		return true;
 	if (version == NULL)
 		return false;

@@ -189,7 +189,7 @@ BEGIN
 	SELECT t, v->>'format', v->>'documentDigest', v->>'documentId', v->>'issuer', v->>'statementId',
 		   v->>'item', (v->>'statementTime')::timestamptz, v->>'vulnerability',
 		   ARRAY(SELECT jsonb_array_elements_text(v->'vulnAliases')), v->>'productRef', v->>'productPurl',
-		   v->>'productContext', v->'productVersions', (v->>'resolved')::boolean, v->>'status',
+		   v->>'productContext', nullif(v->'productVersions', 'null'::jsonb), (v->>'resolved')::boolean, v->>'status',
 		   v->>'justification', v->>'rawJustification', v->>'impact', v->>'action'
 	FROM jsonb_array_elements(body->'vex') v
 	ON CONFLICT (tenant, document_digest, item) DO NOTHING;
