@@ -24,9 +24,11 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "arena.h"
+#include "cvss.h"
 #include "dsl.h"
 #include "pgutil.h"
 #include "policy.h"
@@ -410,4 +412,26 @@ stellapolicy_policy_evaluate(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(stellapolicy_cvss_score);
+
+/*
+ * SQL: stellapolicy.cvss_score(vector text) RETURNS numeric
+ *
+ * The base score of a CVSS v2, v3.0, v3.1 or v4.0 vector (one decimal), as
+ * the evaluator computes it.
+ */
+Datum
+stellapolicy_cvss_score(PG_FUNCTION_ARGS)
+{
+	char	   *vector = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		score;
+	char		err[256];
+
+	if (sp_cvss_base_score(vector, &score, err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid CVSS vector \"%s\": %s", vector, err)));
+	PG_RETURN_NUMERIC(int64_div_fast_to_numeric(score / 100, 1));
 }

@@ -161,3 +161,11 @@ CREATE FUNCTION @extschema@.policy_evaluate(policy_id text, version integer, sbo
 
 COMMENT ON FUNCTION @extschema@.policy_evaluate(text, integer, text, text, text, jsonb, boolean, timestamptz) IS
 	'evaluate one policy version on one (SBOM, component, advisory) tuple: the verdict, or with explain the explain trace';
+
+CREATE FUNCTION @extschema@.cvss_score(vector text)
+	RETURNS numeric
+	AS 'MODULE_PATHNAME', 'stellapolicy_cvss_score'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cvss_score(text) IS
+	'base score of a CVSS v2, v3.0, v3.1 or v4.0 vector, as policies compute it';

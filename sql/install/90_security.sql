@@ -59,7 +59,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.policy_approve(text, integer),
 	@extschema@.policy_archive(text, integer)
 	TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.policy_run_status(text),
-	@extschema@.canonical_json(text)
+	@extschema@.canonical_json(text),
+	@extschema@.cvss_score(text)
 	TO stellapolicy_reader;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.stella_policy_run(text, text, text[], jsonb, text, text, boolean, boolean, timestamptz),

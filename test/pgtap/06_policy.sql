@@ -1,7 +1,7 @@
 -- Policies through SQL: compile, store, lifecycle, and verdicts on corpus
 -- tuples worked out by hand for the three published policies.
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 SET LOCAL stellapolicy.tenant = 'policy-tests';
 
 \i test/pgtap/helpers.psql
@@ -154,6 +154,22 @@ SELECT results_eq($$SELECT r->>'name', (r->>'matched')::boolean FROM jsonb_array
 SELECT ok((SELECT bool_or((e->>'accepted')::boolean) FROM jsonb_array_elements(stellapolicy.policy_evaluate('internal', 1,
 		   'go-trivy-v0.58.0', 'pkg:golang/golang.org/x/crypto@v0.29.0', 'GO-2024-3321', '{}', true)->'evidence') e WHERE e->>'type' = 'vex'),
 	'the applying VEX statement is in the evidence, accepted');
+
+-- CVSS base scores: examples of the FIRST specifications and calculators.
+SELECT results_eq($$SELECT stellapolicy.cvss_score(v) FROM (VALUES
+	('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N'),          -- CVE-2014-0160, 7.5
+	('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'),          -- CVE-2014-6271, 9.8
+	('CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N'),          -- CVE-2013-1937, 6.1
+	('CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'),          -- 9.8
+	('AV:N/AC:L/Au:N/C:N/I:N/A:C'),                            -- CVE-2002-0392, 7.8
+	('AV:N/AC:L/Au:N/C:C/I:C/A:C'),                            -- CVE-2003-0818, 10.0
+	('AV:L/AC:H/Au:N/C:C/I:C/A:C'),                            -- CVE-2003-0062, 6.2
+	('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N'),   -- 9.3
+	('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:L/VI:N/VA:N/SC:L/SI:N/SA:L'),   -- 5.3
+	('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N')) x(v)$$,
+	$$VALUES (7.5), (9.8), (6.1), (9.8), (7.8), (10.0), (6.2), (9.3), (5.3), (0.0)$$,
+	'cvss_score gives the specifications'' scores for v3.1, v3.0, v2 and v4.0');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.cvss_score('CVSS:3.1/AV:X')$$), '^22023: invalid CVSS vector "CVSS:3.1/AV:X"', 'a bad vector is refused');
 
 -- Bad calls.
 SELECT matches(pg_temp.err($$SELECT stellapolicy.policy_evaluate('internal', 99, 'npm-webapp-2019', 'pkg:npm/cookie@0.4.0', 'GHSA-pxg6-pf52-xh8x')$$),
