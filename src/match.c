@@ -475,7 +475,8 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 				}
 				if (s->ctx_base == NULL || sbase == NULL || strcmp(s->ctx_base, sbase) != 0)
 					continue;
-				if (s->ctx_version != NULL && (sversion == NULL || strcmp(s->ctx_version, sversion) != 0))
+				if (s->ctx_version != NULL &&
+					(sversion == NULL || strcmp(s->ctx_version, sversion) != 0))
 					continue;
 			}
 			if (npks == maxpks)
@@ -693,7 +694,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	ctl.keysize = SP_KEY_MAX;
 	ctl.entrysize = sizeof(ScanSbom);
 	ctl.hcxt = CurrentMemoryContext;
-	sboms = hash_create("stellapolicy scan sboms", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	sboms = hash_create("stellapolicy scan sboms", 256, &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	{
 		Oid			st[3] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID};
 		Datum		sv[3] = {v[0], sbom_ids, revisions};
@@ -721,7 +723,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	ctl.keysize = 512;
 	ctl.entrysize = sizeof(PkgEntries);
 	ctl.hcxt = CurrentMemoryContext;
-	pkgs = hash_create("stellapolicy scan packages", 4096, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	pkgs = hash_create("stellapolicy scan packages", 4096, &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	{
 		Oid			et[2] = {TEXTOID, INT8OID};
 		Datum		ev[2] = {v[0], adv_cursor};

@@ -261,7 +261,7 @@ stellapolicy_policy_create(PG_FUNCTION_ARGS)
 int64
 sp_unix_micros(TimestampTz ts)
 {
-	return ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	return ts + SP_UNIX_EPOCH_OFFSET;
 }
 
 /*

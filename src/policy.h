@@ -49,6 +49,10 @@ extern int	sp_severity_vectors(char **types, char **scores, int n,
 /* env jsonb to evaluator entries: keys lower-cased, numbers in thousandths. */
 extern void sp_env_entries(Datum env, SpEnvEntry **entries, int *n);
 
+/* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+#define SP_UNIX_EPOCH_OFFSET \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
 extern int64 sp_unix_micros(TimestampTz ts);
 extern bool sp_decimal_thousandths(const char *s, int64 *out);
 

@@ -243,7 +243,7 @@ sp_current_cursor(const char *tenant, bool vex)
 char *
 sp_iso_micros(int64 unix_micros)
 {
-	TimestampTz ts = unix_micros - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	TimestampTz ts = unix_micros - SP_UNIX_EPOCH_OFFSET;
 	struct pg_tm tm;
 	fsec_t		fsec;
 
@@ -445,7 +445,8 @@ resolve_sboms(RunInput *in, char ***digests_out)
 		bool		isnull;
 
 		in->sbom_ids[i] = keep(tup, SPI_tuptable->tupdesc, 1);
-		in->sbom_revisions[i] = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		in->sbom_revisions[i] = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+															2, &isnull));
 		digests[i] = keep(tup, SPI_tuptable->tupdesc, 3);
 	}
 	in->all_sboms = false;
@@ -675,7 +676,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	/* Evaluate every tuple. */
 	out->nrules = sp_policy_rule_count(policy);
 	out->rule_hits = palloc0(sizeof(int) * (out->nrules + 1));
-	out->findings = palloc_extended(sizeof(RunFinding) * Max(cands.n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	out->findings = palloc_extended(sizeof(RunFinding) * Max(cands.n, 1),
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	scratch = sp_arena_create_with(palloc, pfree);
 	{
 		SpVexStatement *vbuf = palloc(sizeof(SpVexStatement) * 64);
@@ -699,7 +701,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			RunFinding *f = &out->findings[out->nfindings];
 
 			CHECK_FOR_INTERRUPTS();
-			st = strlen(cd->sbom_id) < 256 ? hash_search(sbomtags, cd->sbom_id, HASH_FIND, NULL) : NULL;
+			st = strlen(cd->sbom_id) < 256
+				? hash_search(sbomtags, cd->sbom_id, HASH_FIND, NULL) : NULL;
 			if (a == NULL)
 				elog(ERROR, "run inputs changed during the run (advisory revision " INT64_FORMAT ")",
 					 cd->revision_id);
@@ -1016,7 +1019,7 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 	TupleTableSlot *slots[1000];
 	MemoryContext chunkcxt;
 	MemoryContext old;
-	TimestampTz seen = in->eval_time - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	TimestampTz seen = in->eval_time - SP_UNIX_EPOCH_OFFSET;
 	static const char *names[] = {"tenant", "policy_id", "sbom_id", "finding_key",
 		"component_purl", "advisory_id", "status", "severity_band", "score", "quiet",
 		"quiet_until", "rule_name", "rationale", "policy_version", "annotations",
@@ -1060,7 +1063,8 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	ExecOpenIndices(rri, false);
 	bis = GetBulkInsertState();
-	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "findings insert", ALLOCSET_DEFAULT_SIZES);
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "findings insert",
+									 ALLOCSET_DEFAULT_SIZES);
 	for (int k = 0; k < (int) lengthof(slots); k++)
 		slots[k] = MakeSingleTupleTableSlot(td, &TTSOpsVirtual);
 
@@ -1092,7 +1096,7 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 			SET(9, BoolGetDatum(f->quiet));
 			if (f->has_quiet_until)
 				SET(10, TimestampTzGetDatum(f->quiet_until -
-											(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY));
+											SP_UNIX_EPOCH_OFFSET));
 			if (f->rule)
 				SET(11, CStringGetTextDatum(f->rule));
 			if (f->rationale)
@@ -1111,7 +1115,8 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 		table_multi_insert(rel, slots, cnt, cid, 0, bis);
 		for (int k = 0; k < cnt; k++)
 		{
-			List	   *recheck = ExecInsertIndexTuples(rri, slots[k], estate, false, false, NULL, NIL);
+			List	   *recheck = ExecInsertIndexTuples(rri, slots[k], estate,
+														 false, false, NULL, NIL);
 
 			list_free(recheck);
 			ResetPerTupleExprContext(estate);
