@@ -589,8 +589,8 @@ typedef struct Hit
 static int
 cmp_hit(const void *a, const void *b)
 {
-	const Hit  *x = a;
-	const Hit  *y = b;
+	const Hit  *x = *(const Hit *const *) a;
+	const Hit  *y = *(const Hit *const *) b;
 	int			c;
 
 	if ((c = strcmp(x->sbom_id, y->sbom_id)) != 0)
@@ -656,6 +656,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	MemoryContext hitcxt;
 	SpArena    *scratch;
 	Hit		   *hits = NULL;
+	Hit		  **hit_order;
 	int			nhits = 0;
 	int			maxhits = 0;
 	int			guc_level;
@@ -959,16 +960,26 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	elog(DEBUG1, "stellapolicy candidate scan pass=heap seconds=%.3f hits=%d",
 		 INSTR_TIME_GET_DOUBLE(t_scan), nhits);
 
-	/* Byte order; a triple found twice (two entries, two components) once. */
-	if (nhits > 1)
-		qsort(hits, nhits, sizeof(Hit), cmp_hit);
+	/*
+	 * Byte order (pointers are sorted, not the structs); a triple found
+	 * twice (two entries, two components) once.
+	 */
+	{
+		Hit		  **order = palloc_extended(sizeof(Hit *) * Max(nhits, 1), MCXT_ALLOC_HUGE);
+
+		for (int k = 0; k < nhits; k++)
+			order[k] = &hits[k];
+		if (nhits > 1)
+			qsort(order, nhits, sizeof(Hit *), cmp_hit);
+		hit_order = order;
+	}
 	for (int k = 0; k < nhits; k++)
 	{
-		Hit		   *h = &hits[k];
+		Hit		   *h = hit_order[k];
 
-		if (k > 0 && strcmp(h->sbom_id, hits[k - 1].sbom_id) == 0 &&
-			strcmp(h->advisory_id, hits[k - 1].advisory_id) == 0 &&
-			strcmp(h->purl, hits[k - 1].purl) == 0)
+		if (k > 0 && strcmp(h->sbom_id, hit_order[k - 1]->sbom_id) == 0 &&
+			strcmp(h->advisory_id, hit_order[k - 1]->advisory_id) == 0 &&
+			strcmp(h->purl, hit_order[k - 1]->purl) == 0)
 			continue;
 		emit(ctx, h->sbom_id, h->purl, h->advisory_id, h->revision_id, h->vex_pks, &h->comp);
 	}

@@ -374,10 +374,10 @@ sha256_hex_ctx(EVP_MD_CTX *md, const char *data, size_t len, char out[72])
 }
 
 static int
-cmp_finding(const void *a, const void *b)
+cmp_finding_ptr(const void *a, const void *b)
 {
-	const RunFinding *x = a;
-	const RunFinding *y = b;
+	const RunFinding *x = *(const RunFinding *const *) a;
+	const RunFinding *y = *(const RunFinding *const *) b;
 	int			c = strcmp(x->sbom_id, y->sbom_id);
 
 	return c ? c : strcmp(x->key, y->key);
@@ -840,9 +840,24 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 
 	phase_done("evaluate", &clock);
 
-	/* Findings in the order the hash and the writer use. */
+	/*
+	 * Findings in the order the hash and the writer use.  Sorting pointers
+	 * and copying once is much cheaper than sorting the large structs.
+	 */
 	if (out->nfindings > 1)
-		qsort(out->findings, out->nfindings, sizeof(RunFinding), cmp_finding);
+	{
+		RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings, MCXT_ALLOC_HUGE);
+		RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings, MCXT_ALLOC_HUGE);
+
+		for (int i = 0; i < out->nfindings; i++)
+			ptrs[i] = &out->findings[i];
+		qsort(ptrs, out->nfindings, sizeof(RunFinding *), cmp_finding_ptr);
+		for (int i = 0; i < out->nfindings; i++)
+			sorted[i] = *ptrs[i];
+		pfree(ptrs);
+		pfree(out->findings);
+		out->findings = sorted;
+	}
 
 	/* The determinism hash. */
 	{
@@ -1028,6 +1043,8 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 	Datum		c_tenant = CStringGetTextDatum(in->tenant);
 	Datum		c_policy = CStringGetTextDatum(in->policy_id);
 	Datum		c_run = CStringGetTextDatum(run_id);
+	Datum		empty_object = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	Datum		empty_array = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
 	if (rel->trigdesc != NULL &&
 		(rel->trigdesc->trig_insert_before_row || rel->trigdesc->trig_insert_after_row ||
@@ -1102,8 +1119,10 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 			if (f->rationale)
 				SET(12, CStringGetTextDatum(f->rationale));
 			SET(13, Int32GetDatum(in->version));
-			SET(14, DirectFunctionCall1(jsonb_in, CStringGetDatum(f->annotations)));
-			SET(15, DirectFunctionCall1(jsonb_in, CStringGetDatum(f->warnings)));
+			SET(14, strcmp(f->annotations, "{}") == 0 ? empty_object
+				: DirectFunctionCall1(jsonb_in, CStringGetDatum(f->annotations)));
+			SET(15, strcmp(f->warnings, "[]") == 0 ? empty_array
+				: DirectFunctionCall1(jsonb_in, CStringGetDatum(f->warnings)));
 			SET(16, c_run);
 			SET(17, TimestampTzGetDatum(seen));
 			SET(18, TimestampTzGetDatum(seen));
