@@ -564,6 +564,38 @@ attr_cstring(TupleTableSlot *slot, int attnum, char *buf, size_t buflen)
 	return pnstrdup(VARDATA_ANY(t), len);
 }
 
+/*
+ * The key "ecosystem \x1f package" of the package index (string keys are
+ * hashed and compared up to their terminator); false if too long.
+ */
+static bool
+package_key(char *buf, size_t buflen, const char *eco, const char *pkg)
+{
+	size_t		le = strlen(eco);
+	size_t		lp = strlen(pkg);
+
+	if (le + lp + 2 > buflen)
+		return false;
+	memcpy(buf, eco, le);
+	buf[le] = '\x1f';
+	memcpy(buf + le + 1, pkg, lp);
+	buf[le + 1 + lp] = '\0';
+	return true;
+}
+
+/* Is the component's purl type one whose packages have source packages? */
+static bool
+os_package_type(TupleTableSlot *slot, AttrNumber a_type)
+{
+	text	   *t = DatumGetTextPP(slot->tts_values[a_type - 1]);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+	const char *p = VARDATA_ANY(t);
+
+	return (len == 3 && (memcmp(p, "deb", 3) == 0 || memcmp(p, "apk", 3) == 0 ||
+						 memcmp(p, "rpm", 3) == 0)) ||
+		(len == 6 && memcmp(p, "alpine", 6) == 0);
+}
+
 static AttrNumber
 component_attnum(Oid relid, const char *name)
 {
@@ -866,15 +898,16 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			/* The live entries of its package, and of its source package. */
 			eco = attr_cstring(slot, a_eco, ebuf, sizeof(ebuf));
 			pkg = attr_cstring(slot, a_pkg, pbuf, sizeof(pbuf));
-			memset(kbuf, 0, sizeof(kbuf));
-			if (strlen(eco) + strlen(pkg) + 2 <= sizeof(kbuf))
+			if (package_key(kbuf, sizeof(kbuf), eco, pkg))
 			{
-				snprintf(kbuf, sizeof(kbuf), "%s\x1f%s", eco, pkg);
 				lists[nlists] = hash_search(pkgs, kbuf, HASH_FIND, NULL);
 				if (lists[nlists])
 					nlists++;
 			}
-			if (!slot->tts_isnull[a_quals - 1])
+
+			/* Only OS packages name an upstream source package. */
+			if (!slot->tts_isnull[a_quals - 1] && !slot->tts_isnull[a_type - 1] &&
+				os_package_type(slot, a_type))
 			{
 				Jsonb	   *q = DatumGetJsonbP(slot->tts_values[a_quals - 1]);
 				JsonbValue *uv = getKeyJsonValueFromContainer(&q->root, "upstream", 8, NULL);
@@ -883,10 +916,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 					upstream = pnstrdup(uv->val.string.val, uv->val.string.len);
 			}
 			if (upstream != NULL && strcmp(upstream, pkg) != 0 &&
-				strlen(eco) + strlen(upstream) + 2 <= sizeof(kbuf))
+				package_key(kbuf, sizeof(kbuf), eco, upstream))
 			{
-				memset(kbuf, 0, sizeof(kbuf));
-				snprintf(kbuf, sizeof(kbuf), "%s\x1f%s", eco, upstream);
 				lists[nlists] = hash_search(pkgs, kbuf, HASH_FIND, NULL);
 				if (lists[nlists])
 					nlists++;
