@@ -99,6 +99,7 @@ typedef struct AffEntry
 	char	   *advisory_id;	/* of the live revision */
 	char	  **aliases;
 	int			naliases;
+	int32		adv_rank;		/* advisory id's place in byte order */
 } AffEntry;
 
 /*
@@ -533,6 +534,7 @@ typedef struct ScanSbom
 	char		sbom_id[SP_KEY_MAX];	/* hash key */
 	int32		revision;
 	char	   *subject_purl;
+	int32		rank;			/* sbom_id's place in byte order */
 } ScanSbom;
 
 /* The live entries naming one (ecosystem, package). */
@@ -609,6 +611,8 @@ component_attnum(Oid relid, const char *name)
 /* A pair the ranges matched, kept until the scan sorts them. */
 typedef struct Hit
 {
+	int32		sbom_rank;		/* sort keys: byte order of the ids, as ints */
+	int32		adv_rank;
 	char	   *sbom_id;
 	char	   *purl;
 	char	   *advisory_id;
@@ -619,16 +623,73 @@ typedef struct Hit
 } Hit;
 
 static int
+cmp_sbom_ptr(const void *a, const void *b)
+{
+	return strcmp((*(ScanSbom *const *) a)->sbom_id, (*(ScanSbom *const *) b)->sbom_id);
+}
+
+static int
+cmp_entry_advisory(const void *a, const void *b)
+{
+	return strcmp((*(AffEntry *const *) a)->advisory_id, (*(AffEntry *const *) b)->advisory_id);
+}
+
+/*
+ * Number the SBOMs and the advisories in byte order of their ids, so that
+ * sorting the hits compares integers where it would compare strings.
+ */
+static void
+assign_sbom_ranks(HTAB *sboms)
+{
+	long		n = hash_get_num_entries(sboms);
+	ScanSbom  **v = palloc(sizeof(ScanSbom *) * Max(n, 1));
+	HASH_SEQ_STATUS hs;
+	ScanSbom   *sb;
+	long		k = 0;
+
+	hash_seq_init(&hs, sboms);
+	while ((sb = hash_seq_search(&hs)) != NULL)
+		v[k++] = sb;
+	qsort(v, k, sizeof(ScanSbom *), cmp_sbom_ptr);
+	for (long i = 0; i < k; i++)
+		v[i]->rank = (int32) i;
+	pfree(v);
+}
+
+static void
+assign_advisory_ranks(HTAB *affs)
+{
+	long		n = hash_get_num_entries(affs);
+	AffEntry  **v = palloc_extended(sizeof(AffEntry *) * Max(n, 1), MCXT_ALLOC_HUGE);
+	HASH_SEQ_STATUS hs;
+	AffEntry   *e;
+	long		k = 0;
+	int32		rank = -1;
+
+	hash_seq_init(&hs, affs);
+	while ((e = hash_seq_search(&hs)) != NULL)
+		v[k++] = e;
+	qsort(v, k, sizeof(AffEntry *), cmp_entry_advisory);
+	for (long i = 0; i < k; i++)
+	{
+		if (i == 0 || strcmp(v[i]->advisory_id, v[i - 1]->advisory_id) != 0)
+			rank++;
+		v[i]->adv_rank = rank;
+	}
+	pfree(v);
+}
+
+static int
 cmp_hit(const void *a, const void *b)
 {
 	const Hit  *x = *(const Hit *const *) a;
 	const Hit  *y = *(const Hit *const *) b;
 	int			c;
 
-	if ((c = strcmp(x->sbom_id, y->sbom_id)) != 0)
-		return c;
-	if ((c = strcmp(x->advisory_id, y->advisory_id)) != 0)
-		return c;
+	if (x->sbom_rank != y->sbom_rank)
+		return x->sbom_rank < y->sbom_rank ? -1 : 1;
+	if (x->adv_rank != y->adv_rank)
+		return x->adv_rank < y->adv_rank ? -1 : 1;
 	if ((c = strcmp(x->purl, y->purl)) != 0)
 		return c;
 	return x->ordinal < y->ordinal ? -1 : (x->ordinal > y->ordinal ? 1 : 0);
@@ -739,7 +800,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			elog(ERROR, "SBOM set lookup failed: %s", SPI_result_code_string(rc));
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-					char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+			char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
 			bool		isnull;
 			ScanSbom   *sb;
 
@@ -749,6 +810,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			sb->revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
 			sb->subject_purl = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3);
 		}
+		assign_sbom_ranks(sboms);
 	}
 
 	/* Every live affected entry, parsed once, indexed by its package. */
@@ -814,6 +876,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			pe->entries[pe->n++] = e;
 		}
 		SPI_freetuptable(SPI_tuptable);
+		assign_advisory_ranks(affs);
 	}
 
 	INSTR_TIME_SET_CURRENT(t_scan);
@@ -955,6 +1018,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 								: palloc_extended(sizeof(Hit) * maxhits, MCXT_ALLOC_HUGE);
 						}
 						h = &hits[nhits++];
+						h->sbom_rank = sb->rank;
+						h->adv_rank = e->adv_rank;
 						h->sbom_id = pstrdup(sbom_id);
 						h->purl = pstrdup(purl);
 						h->advisory_id = e->advisory_id;
@@ -1008,8 +1073,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	{
 		Hit		   *h = hit_order[k];
 
-		if (k > 0 && strcmp(h->sbom_id, hit_order[k - 1]->sbom_id) == 0 &&
-			strcmp(h->advisory_id, hit_order[k - 1]->advisory_id) == 0 &&
+		if (k > 0 && h->sbom_rank == hit_order[k - 1]->sbom_rank &&
+			h->adv_rank == hit_order[k - 1]->adv_rank &&
 			strcmp(h->purl, hit_order[k - 1]->purl) == 0)
 			continue;
 		emit(ctx, h->sbom_id, h->purl, h->advisory_id, h->revision_id, h->vex_pks, &h->comp);

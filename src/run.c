@@ -383,6 +383,12 @@ cmp_finding_ptr(const void *a, const void *b)
 	return c ? c : strcmp(x->key, y->key);
 }
 
+static int
+cmp_finding_key_ptr(const void *a, const void *b)
+{
+	return strcmp((*(const RunFinding *const *) a)->key, (*(const RunFinding *const *) b)->key);
+}
+
 /* Resolve the SBOM set: ids, revisions and content digests, ordered. */
 static char **
 resolve_sboms(RunInput *in, char ***digests_out)
@@ -685,6 +691,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		EVP_MD_CTX *vmd = EVP_MD_CTX_new();
 		StringInfoData dbuf;
 		StringInfoData buf;
+		const char *last_sbom = NULL;
+		void	  **last_st = NULL;
 
 		if (vmd == NULL)
 			elog(ERROR, "could not allocate a SHA-256 context");
@@ -701,8 +709,14 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			RunFinding *f = &out->findings[out->nfindings];
 
 			CHECK_FOR_INTERRUPTS();
-			st = strlen(cd->sbom_id) < 256
-				? hash_search(sbomtags, cd->sbom_id, HASH_FIND, NULL) : NULL;
+			/* Tuples come grouped by SBOM: look its tags up once per SBOM. */
+			if (last_sbom == NULL || strcmp(last_sbom, cd->sbom_id) != 0)
+			{
+				last_st = strlen(cd->sbom_id) < 256
+					? hash_search(sbomtags, cd->sbom_id, HASH_FIND, NULL) : NULL;
+				last_sbom = cd->sbom_id;
+			}
+			st = last_st;
 			if (a == NULL)
 				elog(ERROR, "run inputs changed during the run (advisory revision " INT64_FORMAT ")",
 					 cd->revision_id);
@@ -780,7 +794,15 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			f->sbom_id = cd->sbom_id;
 			f->purl = cd->purl;
 			f->advisory_id = a->advisory_id;
-			f->key = psprintf("%s#%s", cd->purl, a->advisory_id);
+			{
+				size_t		lp = strlen(cd->purl);
+				size_t		la = strlen(a->advisory_id);
+
+				f->key = palloc(lp + la + 2);
+				memcpy(f->key, cd->purl, lp);
+				f->key[lp] = '#';
+				memcpy(f->key + lp + 1, a->advisory_id, la + 1);
+			}
 			f->status = pstrdup(vd.status);
 			f->band = vd.band;
 			f->score = vd.score;
@@ -849,9 +871,36 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings, MCXT_ALLOC_HUGE);
 		RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings, MCXT_ALLOC_HUGE);
 
+		bool		grouped = true;
+
 		for (int i = 0; i < out->nfindings; i++)
+		{
 			ptrs[i] = &out->findings[i];
-		qsort(ptrs, out->nfindings, sizeof(RunFinding *), cmp_finding_ptr);
+			if (i > 0 && grouped &&
+				strcmp(out->findings[i - 1].sbom_id, out->findings[i].sbom_id) > 0)
+				grouped = false;
+		}
+
+		/*
+		 * The scan hands tuples over grouped by SBOM in byte order; then only
+		 * each SBOM's findings need sorting, by key.  Any other order gets
+		 * the full sort.
+		 */
+		if (grouped)
+		{
+			int			start = 0;
+
+			for (int i = 1; i <= out->nfindings; i++)
+				if (i == out->nfindings ||
+					strcmp(ptrs[i]->sbom_id, ptrs[start]->sbom_id) != 0)
+				{
+					if (i - start > 1)
+						qsort(ptrs + start, i - start, sizeof(RunFinding *), cmp_finding_key_ptr);
+					start = i;
+				}
+		}
+		else
+			qsort(ptrs, out->nfindings, sizeof(RunFinding *), cmp_finding_ptr);
 		for (int i = 0; i < out->nfindings; i++)
 			sorted[i] = *ptrs[i];
 		pfree(ptrs);
