@@ -508,10 +508,10 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 #define LIVE_CTE \
 "WITH live AS ( " \
 "  SELECT revision_id, advisory_id, aliases FROM ( " \
-"    SELECT DISTINCT ON (advisory_id) revision_id, advisory_id, aliases, withdrawn " \
+"    SELECT DISTINCT ON (advisory_id COLLATE \"C\") revision_id, advisory_id, aliases, withdrawn " \
 "    FROM stellapolicy.advisory_raw " \
 "    WHERE tenant = $1 AND ($2::bigint IS NULL OR change_seq <= $2) " \
-"    ORDER BY advisory_id, modified DESC, change_seq DESC) cur " \
+"    ORDER BY advisory_id COLLATE \"C\", modified DESC, change_seq DESC) cur " \
 "  WHERE withdrawn IS NULL) "
 
 static const char *entries_sql =
@@ -914,6 +914,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		AttrNumber	a_ver = component_attnum(relid, "match_version");
 		size_t		tenant_len = strlen(tenant);
 		int			rows_since_reset = 0;
+		ScanSbom   *last_sb = NULL;
 		char		pbuf[512];
 
 		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -954,7 +955,11 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			sbom_id = attr_cstring(slot, a_sbom, sbuf, sizeof(sbuf));
 			if (sbom_id == NULL || strlen(sbom_id) >= SP_KEY_MAX)
 				goto next;
-			sb = hash_search(sboms, sbom_id, HASH_FIND, NULL);
+			/* Components lie mostly SBOM by SBOM: ask the hash on a change only. */
+			if (last_sb != NULL && strcmp(last_sb->sbom_id, sbom_id) == 0)
+				sb = last_sb;
+			else
+				sb = last_sb = hash_search(sboms, sbom_id, HASH_FIND, NULL);
 			if (sb == NULL || sb->revision != DatumGetInt32(slot->tts_values[a_rev - 1]))
 				goto next;
 

@@ -928,7 +928,9 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			json_str(&line, out->findings[i].key);
 			appendStringInfoString(&line, ",\"sbomId\":");
 			json_str(&line, out->findings[i].sbom_id);
-			appendStringInfo(&line, ",\"verdict\":\"%s\"}\n", out->findings[i].verdict_digest);
+			appendStringInfoString(&line, ",\"verdict\":\"");
+			appendStringInfoString(&line, out->findings[i].verdict_digest);
+			appendStringInfoString(&line, "\"}\n");
 			EVP_DigestUpdate(md, line.data, line.len);
 		}
 		sha256_final_hex(md, findings_digest);
