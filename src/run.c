@@ -599,8 +599,9 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 						 "  ARRAY(SELECT DISTINCT g.tag FROM stellapolicy.advisory_tag g "
 						 "        WHERE g.tenant = $1 AND g.change_seq <= $3 "
 						 "          AND (g.subject_id = a.advisory_id OR g.subject_id = ANY (a.aliases)) ORDER BY 1) "
-						 "FROM stellapolicy.advisory_raw a "
-						 "WHERE a.tenant = $1 AND a.revision_id = ANY ($2)", 3, t, v, NULL);
+						 "FROM (SELECT DISTINCT u.revision_id FROM pg_catalog.unnest($2::bigint[]) AS u(revision_id)) AS u "
+						 "JOIN stellapolicy.advisory_raw a USING (revision_id) "
+						 "WHERE a.tenant = $1", 3, t, v, NULL);
 	}
 	for (int i = 0; i < rows; i++)
 	{
@@ -654,8 +655,10 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 						 "  (extract(epoch FROM v.statement_time) * 1000000)::bigint, v.vulnerability, "
 						 "  coalesce(v.product_purl, r.product_purl), v.vuln_aliases, "
 						 "  'sha256:' || pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v.document_digest || '#' || v.item, 'UTF8')), 'hex') "
-						 "FROM stellapolicy.vex_raw v LEFT JOIN stellapolicy.vex_resolution r USING (statement_pk) "
-						 "WHERE v.tenant = $1 AND v.statement_pk = ANY ($2)", 2, t, v, NULL);
+						 "FROM (SELECT DISTINCT u.pk FROM pg_catalog.unnest($2::bigint[]) AS u(pk)) AS u "
+						 "JOIN stellapolicy.vex_raw v ON v.statement_pk = u.pk "
+						 "LEFT JOIN stellapolicy.vex_resolution r USING (statement_pk) "
+						 "WHERE v.tenant = $1", 2, t, v, NULL);
 	}
 	for (int i = 0; i < rows; i++)
 	{
