@@ -362,11 +362,26 @@ sha256_hex(const char *data, size_t len, char out[72])
 	EVP_MD_CTX_free(md);
 }
 
+/*
+ * The SHA-256 implementation, fetched once per backend: EVP_sha256() makes
+ * OpenSSL 3 look the provider up again at every EVP_DigestInit_ex, which
+ * costs more than hashing a verdict.
+ */
+static const EVP_MD *
+sha256_md(void)
+{
+	static EVP_MD *fetched = NULL;
+
+	if (fetched == NULL)
+		fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return fetched != NULL ? fetched : EVP_sha256();
+}
+
 /* SHA-256 with a context kept for the whole run (one per finding is costly). */
 static void
 sha256_hex_ctx(EVP_MD_CTX *md, const char *data, size_t len, char out[72])
 {
-	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, data, len))
+	if (!EVP_DigestInit_ex(md, sha256_md(), NULL) || !EVP_DigestUpdate(md, data, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compute SHA-256 digest")));

@@ -551,6 +551,15 @@ test_misc(void)
 			   "empty tuple: nulls, coalesce, runtime band names, empty lists");
 	}
 
+	/* quietUntil keeps microseconds, zero-padded, in the canonical form. */
+	p = compile_str(
+							"policy \"q\" syntax \"stella-dsl@1\" { rule r { when true then ignore until \"2030-01-02T03:04:05.000678Z\" because \"q\" } }");
+	ok(p != NULL, "ignore-until policy with a fraction compiles");
+	t = base_tuple();
+	expect(p, &t, V("", "High", "true", "\"2030-01-02T03:04:05.000678Z\"", "\"q\"",
+					"\"r\"", "7500", "ignored", ""),
+		   "quietUntil with microseconds, fields zero-padded");
+
 	/* Evaluation is deterministic and pure. */
 	p = compile_str(
 							"policy \"v\" syntax \"stella-dsl@1\" { rule r { when vex.any(issuer == \"A\") then requireVex { vendors = [\"A\"] } because \"x\" } }");
