@@ -711,6 +711,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		StringInfoData buf;
 		const char *last_sbom = NULL;
 		void	  **last_st = NULL;
+		AdvInfo    *last_a = NULL;
 
 		if (vmd == NULL)
 			elog(ERROR, "could not allocate a SHA-256 context");
@@ -720,13 +721,17 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		for (int i = 0; i < cands.n; i++)
 		{
 			Cand	   *cd = &cands.items[i];
-			AdvInfo    *a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
+			AdvInfo    *a;
 			void	  **st;
 			SpTuple		tu;
 			SpVerdict	vd;
 			RunFinding *f = &out->findings[out->nfindings];
 
 			CHECK_FOR_INTERRUPTS();
+			/* Neighbours often share the advisory revision. */
+			if (last_a == NULL || last_a->revision_id != cd->revision_id)
+				last_a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
+			a = last_a;
 			/* Tuples come grouped by SBOM: look its tags up once per SBOM. */
 			if (last_sbom == NULL || strcmp(last_sbom, cd->sbom_id) != 0)
 			{
@@ -941,7 +946,12 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		initStringInfo(&line);
 		for (int i = 0; i < out->nfindings; i++)
 		{
-			resetStringInfo(&line);
+			/* Hash in large pieces: one update per line costs more. */
+			if (line.len >= 65536)
+			{
+				EVP_DigestUpdate(md, line.data, line.len);
+				resetStringInfo(&line);
+			}
 			appendStringInfoString(&line, "{\"findingKey\":");
 			json_str(&line, out->findings[i].key);
 			appendStringInfoString(&line, ",\"sbomId\":");
@@ -949,8 +959,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			appendStringInfoString(&line, ",\"verdict\":\"");
 			appendStringInfoString(&line, out->findings[i].verdict_digest);
 			appendStringInfoString(&line, "\"}\n");
-			EVP_DigestUpdate(md, line.data, line.len);
 		}
+		EVP_DigestUpdate(md, line.data, line.len);
 		sha256_final_hex(md, findings_digest);
 		EVP_MD_CTX_free(md);
 
