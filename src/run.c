@@ -348,20 +348,6 @@ sha256_final_hex(EVP_MD_CTX *md, char out[72])
 	out[71] = '\0';
 }
 
-static void
-sha256_hex(const char *data, size_t len, char out[72])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
-		!EVP_DigestUpdate(md, data, len))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute SHA-256 digest")));
-	sha256_final_hex(md, out);
-	EVP_MD_CTX_free(md);
-}
-
 /*
  * The SHA-256 implementation, fetched once per backend: EVP_sha256() makes
  * OpenSSL 3 look the provider up again at every EVP_DigestInit_ex, which
@@ -375,6 +361,20 @@ sha256_md(void)
 	if (fetched == NULL)
 		fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
 	return fetched != NULL ? fetched : EVP_sha256();
+}
+
+static void
+sha256_hex(const char *data, size_t len, char out[72])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	if (md == NULL || !EVP_DigestInit_ex(md, sha256_md(), NULL) ||
+		!EVP_DigestUpdate(md, data, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-256 digest")));
+	sha256_final_hex(md, out);
+	EVP_MD_CTX_free(md);
 }
 
 /* SHA-256 with a context kept for the whole run (one per finding is costly). */
@@ -941,7 +941,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		int			nl;
 		HASH_SEQ_STATUS hs;
 
-		if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		if (md == NULL || !EVP_DigestInit_ex(md, sha256_md(), NULL))
 			elog(ERROR, "could not start SHA-256");
 		initStringInfo(&line);
 		for (int i = 0; i < out->nfindings; i++)
