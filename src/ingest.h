@@ -53,7 +53,6 @@ extern void sp_document_load(SpDocument *doc, const char *text, size_t len,
 							 const char *what);
 extern void sp_document_free(SpDocument *doc);
 extern void sp_canonical_digest(json_t *node, char out[72]);
-extern void sp_sha256_hex(const char *data, size_t len, char out[72]);
 
 /* Refuse a document whole: errcode, the JSON path, and a message. */
 extern void sp_doc_error(const SpDocument *doc, int sqlerrcode,

@@ -109,27 +109,6 @@ sp_doc_error(const SpDocument *doc, int sqlerrcode, const SpPath *path,
 			 errdetail("The document was refused whole; nothing was stored.")));
 }
 
-void
-sp_sha256_hex(const char *data, size_t len, char out[72])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
-	unsigned int i;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute SHA-256 digest")));
-	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen; i++)
-	{
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 0xf];
-	}
-	out[7 + 64] = '\0';
-}
-
 /*
  * SHA-256 of the canonical form of a JSON value: keys sorted bytewise, no
  * insignificant whitespace, strings as UTF-8.  Layout and key order of the

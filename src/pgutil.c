@@ -143,3 +143,59 @@ sp_text_array_elems(Datum arr, int *n)
 	*n = k;
 	return out;
 }
+
+/*
+ * The SHA-256 implementation, fetched once per backend: EVP_sha256() makes
+ * OpenSSL 3 look the provider up again at every EVP_DigestInit_ex, which
+ * costs more than hashing a short string.
+ */
+const EVP_MD *
+sp_sha256_md(void)
+{
+	static EVP_MD *fetched = NULL;
+
+	if (fetched == NULL)
+		fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return fetched != NULL ? fetched : EVP_sha256();
+}
+
+static void
+sha256_to_hex(const unsigned char *d, unsigned int dl, char out[72])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (dl != 32)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-256 digest")));
+	memcpy(out, "sha256:", 7);
+	for (unsigned int i = 0; i < dl; i++)
+	{
+		out[7 + 2 * i] = hex[d[i] >> 4];
+		out[8 + 2 * i] = hex[d[i] & 0xf];
+	}
+	out[71] = '\0';
+}
+
+/* Finish a SHA-256 context into "sha256:<hex>". */
+void
+sp_sha256_final_hex(EVP_MD_CTX *md, char out[72])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+
+	if (!EVP_DigestFinal_ex(md, d, &dl))
+		dl = 0;
+	sha256_to_hex(d, dl, out);
+}
+
+void
+sp_sha256_hex(const char *data, size_t len, char out[72])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+
+	if (!EVP_Digest(data, len, d, &dl, sp_sha256_md(), NULL))
+		dl = 0;
+	sha256_to_hex(d, dl, out);
+}

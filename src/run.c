@@ -328,64 +328,15 @@ env_canonical(SpEnvEntry *env, int n)
 	return buf.data;
 }
 
-static void
-sha256_final_hex(EVP_MD_CTX *md, char out[72])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	if (!EVP_DigestFinal_ex(md, d, &dl) || dl != 32)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute SHA-256 digest")));
-	memcpy(out, "sha256:", 7);
-	for (unsigned int i = 0; i < dl; i++)
-	{
-		out[7 + 2 * i] = hex[d[i] >> 4];
-		out[8 + 2 * i] = hex[d[i] & 0xf];
-	}
-	out[71] = '\0';
-}
-
-/*
- * The SHA-256 implementation, fetched once per backend: EVP_sha256() makes
- * OpenSSL 3 look the provider up again at every EVP_DigestInit_ex, which
- * costs more than hashing a verdict.
- */
-static const EVP_MD *
-sha256_md(void)
-{
-	static EVP_MD *fetched = NULL;
-
-	if (fetched == NULL)
-		fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-	return fetched != NULL ? fetched : EVP_sha256();
-}
-
-static void
-sha256_hex(const char *data, size_t len, char out[72])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-	if (md == NULL || !EVP_DigestInit_ex(md, sha256_md(), NULL) ||
-		!EVP_DigestUpdate(md, data, len))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute SHA-256 digest")));
-	sha256_final_hex(md, out);
-	EVP_MD_CTX_free(md);
-}
-
 /* SHA-256 with a context kept for the whole run (one per finding is costly). */
 static void
 sha256_hex_ctx(EVP_MD_CTX *md, const char *data, size_t len, char out[72])
 {
-	if (!EVP_DigestInit_ex(md, sha256_md(), NULL) || !EVP_DigestUpdate(md, data, len))
+	if (!EVP_DigestInit_ex(md, sp_sha256_md(), NULL) || !EVP_DigestUpdate(md, data, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compute SHA-256 digest")));
-	sha256_final_hex(md, out);
+	sp_sha256_final_hex(md, out);
 }
 
 static int
@@ -941,7 +892,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		int			nl;
 		HASH_SEQ_STATUS hs;
 
-		if (md == NULL || !EVP_DigestInit_ex(md, sha256_md(), NULL))
+		if (md == NULL || !EVP_DigestInit_ex(md, sp_sha256_md(), NULL))
 			elog(ERROR, "could not start SHA-256");
 		initStringInfo(&line);
 		for (int i = 0; i < out->nfindings; i++)
@@ -961,7 +912,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			appendStringInfoString(&line, "\"}\n");
 		}
 		EVP_DigestUpdate(md, line.data, line.len);
-		sha256_final_hex(md, findings_digest);
+		sp_sha256_final_hex(md, findings_digest);
 		EVP_MD_CTX_free(md);
 
 		initStringInfo(&doc);
@@ -1018,7 +969,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		}
 		json_str_array(&doc, list, sort_unique(list, nl));
 		appendStringInfoChar(&doc, '}');
-		sha256_hex(doc.data, doc.len, out->hash);
+		sp_sha256_hex(doc.data, doc.len, out->hash);
 	}
 	phase_done("hash", &clock);
 
@@ -1067,7 +1018,7 @@ ensure_partition(const char *policy_id)
 	for (const char *p = policy_id; *p && k < 24; p++)
 		safe[k++] = isalnum((unsigned char) *p) ? pg_ascii_tolower((unsigned char) *p) : '_';
 	safe[k] = '\0';
-	sha256_hex(policy_id, strlen(policy_id), digest);
+	sp_sha256_hex(policy_id, strlen(policy_id), digest);
 	name = psprintf("effective_finding_%s_%.8s", safe, digest + 7);
 
 	v[0] = CStringGetTextDatum(psprintf("stellapolicy partition %s", policy_id));
