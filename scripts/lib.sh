@@ -99,8 +99,9 @@ port = $SP_PORT
 listen_addresses = ''
 unix_socket_directories = '$SP_SOCK'
 shared_preload_libraries = 'pg_cron,stellapolicy'
-cron.database_name = 'postgres'
+cron.database_name = '${SP_WORKER_DB:-stellapolicy_work}'
 cron.use_background_workers = on
+stellapolicy.database_name = '${SP_WORKER_DB:-stellapolicy_work}'
 max_worker_processes = 16
 fsync = off
 synchronous_commit = off
@@ -113,4 +114,6 @@ CONF
 		return 1
 	}
 	export PGHOST=$SP_SOCK PGPORT=$SP_PORT PGUSER=postgres
+	# The database of the background workers (and of pg_cron).
+	psql -X -q -d postgres -c "CREATE DATABASE ${SP_WORKER_DB:-stellapolicy_work}" >/dev/null
 }

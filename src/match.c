@@ -48,6 +48,7 @@
 #include "stellapolicy.h"
 #include "version.h"
 #include "match.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(stellapolicy_version_cmp);
 PG_FUNCTION_INFO_V1(stellapolicy_advisory_affects);
@@ -519,7 +520,8 @@ LIVE_CTE
 "SELECT a.revision_id, a.entry, a.ecosystem, a.package, a.ranges, a.versions, "
 "       live.advisory_id, live.aliases, a.base_ecosystem, a.match_package "
 "FROM stellapolicy.advisory_affected a JOIN live USING (revision_id) "
-"WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL";
+"WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL "
+"  AND ($3::text[] IS NULL OR live.advisory_id = ANY ($3))";
 
 /* The SBOM revisions to scan: the named ones, or every current, active one. */
 static const char *sbom_set_sql =
@@ -725,13 +727,15 @@ copy_or_null(const char *s)
  * (inside SPI_connect; emit's arguments live until it returns).  sbom_ids
  * NULL means every current, active SBOM; with revisions (parallel int[])
  * exactly those SBOM revisions, whatever is current now.  Cursors NULL mean
- * everything stored.
+ * everything stored.  advisories, when not NULL, keeps only the tuples of
+ * those advisory ids (an incremental run's scope).
  */
 void
 sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 				  Datum revisions, bool revs_null,
 				  Datum adv_cursor, bool adv_null,
 				  Datum vex_cursor, bool vex_null,
+				  Datum advisories, bool advisories_null,
 				  SpCandidateEmit emit, void *ctx)
 {
 	MemoryContext callcxt = CurrentMemoryContext;
@@ -821,10 +825,10 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	pkgs = hash_create("stellapolicy scan packages", 4096, &ctl,
 					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	{
-		Oid			et[2] = {TEXTOID, INT8OID};
-		Datum		ev[2] = {v[0], adv_cursor};
-		char		en[2] = {' ', adv_null ? 'n' : ' '};
-		int			rc = SPI_execute_with_args(entries_sql, 2, et, ev, en, true, 0);
+		Oid			et[3] = {TEXTOID, INT8OID, TEXTARRAYOID};
+		Datum		ev[3] = {v[0], adv_cursor, advisories};
+		char		en[3] = {' ', adv_null ? 'n' : ' ', advisories_null ? 'n' : ' '};
+		int			rc = SPI_execute_with_args(entries_sql, 3, et, ev, en, true, 0);
 
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "affected entries lookup failed: %s", SPI_result_code_string(rc));
@@ -1048,6 +1052,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			{
 				MemoryContextReset(rowcxt);
 				rows_since_reset = 0;
+				sp_run_checkpoint();
 			}
 		}
 
@@ -1135,6 +1140,7 @@ stellapolicy_candidate_tuples(PG_FUNCTION_ARGS)
 					  (Datum) 0, true,
 					  PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1),
 					  PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2), PG_ARGISNULL(2),
+					  (Datum) 0, true,
 					  srf_emit, &c);
 	SPI_finish();
 	return (Datum) 0;

@@ -39,6 +39,7 @@ extern void sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 							  Datum revisions, bool revs_null,
 							  Datum adv_cursor, bool adv_null,
 							  Datum vex_cursor, bool vex_null,
+							  Datum advisories, bool advisories_null,
 							  SpCandidateEmit emit, void *ctx);
 
 /* Does a CycloneDX affects[].versions list (jsonb) include the version? */

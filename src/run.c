@@ -52,6 +52,7 @@
 #include "policy.h"
 #include "run.h"
 #include "stellapolicy.h"
+#include "worker.h"
 
 /* A candidate tuple as the scan hands it over. */
 typedef struct Cand
@@ -76,6 +77,7 @@ typedef struct CandList
 	int			n;
 	int			max;
 	MemoryContext cxt;
+	const RunInput *in;			/* its scope, when the run has one */
 } CandList;
 
 typedef struct AdvInfo
@@ -171,17 +173,41 @@ sort_unique(char **v, int n)
 	return k;
 }
 
+/* Is a sorted array of C strings holding s? */
+static bool
+in_sorted(char **v, int n, const char *s)
+{
+	return n > 0 && bsearch(&s, v, n, sizeof(char *), cmp_cstr) != NULL;
+}
+
+/* Is the tuple (SBOM, advisory) in the run's scope? */
+bool
+sp_run_in_scope(const RunInput *in, const char *sbom_id, const char *advisory_id)
+{
+	return !in->scoped ||
+		in_sorted(in->scope_sboms, in->n_scope_sboms, sbom_id) ||
+		in_sorted(in->scope_advs, in->n_scope_advs, advisory_id);
+}
+
 static void
 cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
 		  int64 revision_id, Datum vex_pks, const SpCandComponent *comp)
 {
 	CandList   *l = ctx;
-	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	MemoryContext old;
 	Cand	   *c;
-	ArrayType  *a = DatumGetArrayTypeP(vex_pks);
+	ArrayType  *a;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
+
+	/* A scoped run keeps the tuples of its SBOMs and of its advisories. */
+	if (l->in != NULL && l->in->scoped &&
+		!sp_run_in_scope(l->in, sbom_id, advisory_id))
+		return;
+
+	old = MemoryContextSwitchTo(l->cxt);
+	a = DatumGetArrayTypeP(vex_pks);
 
 	if (l->n == l->max)
 	{
@@ -528,9 +554,20 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 
 	/* Candidate tuples, in byte order. */
 	cands.cxt = runcxt;
+	cands.in = in;
+	if (in->scoped)
+	{
+		/* Sorted, for the lookups of sp_run_in_scope(). */
+		in->n_scope_sboms = sort_unique(in->scope_sboms, in->n_scope_sboms);
+		in->n_scope_advs = sort_unique(in->scope_advs, in->n_scope_advs);
+	}
 	sp_candidate_scan(in->tenant, ids_arr, false, revs_arr, false,
 					  Int64GetDatum(in->adv_cursor), false,
 					  Int64GetDatum(in->vex_cursor), false,
+					  /* Only the scope's advisories, unless whole SBOMs are in it. */
+					  in->scoped && in->n_scope_sboms == 0
+					  ? sp_text_array(in->scope_advs, in->n_scope_advs) : (Datum) 0,
+					  !(in->scoped && in->n_scope_sboms == 0),
 					  cand_emit, &cands);
 	phase_done("candidates", &clock);
 
@@ -678,7 +715,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			SpVerdict	vd;
 			RunFinding *f = &out->findings[out->nfindings];
 
-			CHECK_FOR_INTERRUPTS();
+			if (i % 1024 == 0)
+				sp_run_checkpoint();
 			/* Neighbours often share the advisory revision. */
 			if (last_a == NULL || last_a->revision_id != cd->revision_id)
 				last_a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
@@ -1119,7 +1157,7 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 	{
 		int			cnt = Min((int) lengthof(slots), n - start);
 
-		CHECK_FOR_INTERRUPTS();
+		sp_run_checkpoint();
 		old = MemoryContextSwitchTo(chunkcxt);
 		for (int k = 0; k < cnt; k++)
 		{
@@ -1324,7 +1362,25 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	v[0] = CStringGetTextDatum(in->tenant);
 	v[1] = CStringGetTextDatum(in->policy_id);
 	v[2] = sp_text_array(in->sbom_ids, in->nsboms);
-	rows = run_query(in->all_sboms
+	if (in->scoped)
+	{
+		/*
+		 * A scoped run answers for the findings of its SBOMs, and for those
+		 * of its advisories in the SBOMs it read.
+		 */
+		Oid			ts[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum		vs[5] = {v[0], v[1], v[2],
+			sp_text_array(in->scope_sboms, in->n_scope_sboms),
+		sp_text_array(in->scope_advs, in->n_scope_advs)};
+
+		rows = run_query("SELECT sbom_id, finding_key, verdict_digest, policy_version FROM stellapolicy.effective_finding "
+						 "WHERE tenant = $1 AND policy_id = $2 "
+						 "  AND (sbom_id = ANY ($4) OR (advisory_id = ANY ($5) AND sbom_id = ANY ($3))) "
+						 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\"",
+						 5, ts, vs, NULL);
+	}
+	else
+		rows = run_query(in->all_sboms
 					 ? "SELECT sbom_id, finding_key, verdict_digest, policy_version FROM stellapolicy.effective_finding "
 					 "WHERE tenant = $1 AND policy_id = $2 AND $3::text[] IS NOT NULL "
 					 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\""
@@ -1419,7 +1475,7 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 				part.max = cnt;
 				for (int k = 0; k < 14; k++)
 					part.cols[k] = w->cols[k] + start;
-				CHECK_FOR_INTERRUPTS();
+				sp_run_checkpoint();
 				batch_flush(&part, sqls[b], in, run_id);
 			}
 		}

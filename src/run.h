@@ -56,6 +56,12 @@ typedef struct RunInput
 	Datum		env;			/* jsonb object */
 	int64		eval_time;		/* Unix epoch microseconds */
 	bool		explain;
+	/* incremental: only tuples of these SBOMs, or of these advisories */
+	bool		scoped;
+	char	  **scope_sboms;
+	int			n_scope_sboms;
+	char	  **scope_advs;
+	int			n_scope_advs;
 } RunInput;
 
 /* What a run produced. */
@@ -82,6 +88,9 @@ extern void sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 extern int64 sp_current_cursor(const char *tenant, bool vex);
 extern char *sp_iso_micros(int64 unix_micros);
 extern bool sp_execute_run(const char *run_id);
+extern bool sp_execute_leased_run(const char *run_id);
+extern bool sp_run_in_scope(const RunInput *in, const char *sbom_id,
+							const char *advisory_id);
 extern void sp_check_guard(const char *tenant, const char *policy_id);
 
 #endif							/* SP_RUN_H */

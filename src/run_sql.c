@@ -15,23 +15,29 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "pgutil.h"
 #include "policy.h"
 #include "run.h"
 #include "stellapolicy.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(stellapolicy_run);
 
@@ -91,12 +97,105 @@ stats_json(const RunOutput *out, int64 tuples)
 }
 
 /*
- * Execute a recorded run now (inside SPI): running, then succeeded or
- * failed.  Returns true on success.  The engine runs in a subtransaction,
- * so on failure its writes are rolled back and the error is recorded.
+ * Would another attempt at the run likely succeed?  Serialization failures
+ * and deadlocks, lock timeouts, resource shortages, I/O and connection
+ * errors; never an error in the policy or the inputs.
  */
-bool
-sp_execute_run(const char *run_id)
+static bool
+transient_error(int code)
+{
+	int			cat = ERRCODE_TO_CATEGORY(code);
+
+	return cat == ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||
+		cat == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
+		cat == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR) ||
+		cat == ERRCODE_TO_CATEGORY(ERRCODE_CONNECTION_EXCEPTION) ||
+		code == ERRCODE_LOCK_NOT_AVAILABLE;
+}
+
+/* A JSON array of C strings. */
+static void
+json_text_array(StringInfo buf, char **v, int n)
+{
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * An incremental run's scope: the changes its snapshot sees that the
+ * policy's previous run did not (incremental_scope() in SQL).  Sets the
+ * scope and SBOM set of in, and returns the "scope" object of the record,
+ * or "null" when the policy has no previous run and the whole tenant is
+ * evaluated.
+ */
+static char *
+incremental_scope(RunInput *in, const char *snapshot)
+{
+	Oid			t[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		v[3];
+	HeapTuple	tup;
+	TupleDesc	td;
+	bool		isnull;
+	char	   *previous;
+	int64		changes;
+	StringInfoData buf;
+
+	v[0] = CStringGetTextDatum(in->tenant);
+	v[1] = CStringGetTextDatum(in->policy_id);
+	v[2] = CStringGetTextDatum(snapshot);
+	exec("SELECT previous, changes, sboms, advisories, scan_sboms, all_sboms "
+		 "FROM stellapolicy.incremental_scope($1, $2, $3)", 3, t, v, NULL, false);
+	tup = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	previous = SPI_getvalue(tup, td, 1);
+	if (previous == NULL)
+		return "null";
+
+	changes = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+	in->scoped = true;
+	in->scope_sboms = sp_text_array_elems(SPI_getbinval(tup, td, 3, &isnull), &in->n_scope_sboms);
+	in->scope_advs = sp_text_array_elems(SPI_getbinval(tup, td, 4, &isnull), &in->n_scope_advs);
+	if (DatumGetBool(SPI_getbinval(tup, td, 6, &isnull)))
+		in->all_sboms = true;
+	else
+	{
+		in->all_sboms = false;
+		in->sbom_ids = sp_text_array_elems(SPI_getbinval(tup, td, 5, &isnull), &in->nsboms);
+		in->sbom_revisions = NULL;
+	}
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"previousSnapshot\": ");
+	escape_json(&buf, previous);
+	appendStringInfo(&buf, ", \"changes\": " INT64_FORMAT ", \"sboms\": ", changes);
+	json_text_array(&buf, in->scope_sboms, in->n_scope_sboms);
+	appendStringInfoString(&buf, ", \"advisories\": ");
+	json_text_array(&buf, in->scope_advs, in->n_scope_advs);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/*
+ * Execute a recorded run now (inside SPI) and record how it ended.  A
+ * call from a session (wait => true) moves a queued run to running; a
+ * worker's run was leased (leased = true) and is already running under
+ * its pid.  The engine runs in a subtransaction, so on failure its writes
+ * are rolled back and the error is recorded: a worker's run that failed
+ * for a transient reason goes back to the queue with backoff while it has
+ * attempts left, a canceled one ends canceled.  Returns true on success.
+ *
+ * Runs of one policy are serialised by an advisory lock, taken before the
+ * run's snapshot, so each run sees everything its predecessor wrote and
+ * the snapshot it records (the cursor of incremental runs) is exact.
+ */
+static bool
+execute_run(const char *run_id, bool leased)
 {
 	Oid			t[8];
 	Datum		v[8];
@@ -107,30 +206,56 @@ sp_execute_run(const char *run_id)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool ok = true;
 	char	   *volatile errmsg_text = NULL;
+	volatile int errcode_value = 0;
+	char	   *volatile snapshot = NULL;
+	char	   *volatile scope_json = "null";
 	HeapTuple	tup;
 	TupleDesc	td;
 	bool		isnull;
 	Datum		sbom_set;
 	bool		sbom_null;
 	char	   *tenant;
+	char	   *mode;
+	int			attempts;
+	instr_time	started;
+	const char *status;
 
 	memset(&in, 0, sizeof(in));
+	INSTR_TIME_SET_CURRENT(started);
+#define RUN_COLUMNS \
+	"tenant, policy_id, policy_version, policy_digest, " \
+	"  (SELECT ir_canonical FROM stellapolicy.policy_version pv WHERE pv.tenant = policy_runs.tenant " \
+	"     AND pv.policy_id = policy_runs.policy_id AND pv.version = policy_runs.policy_version), " \
+	"  ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(inputs->'sbomSelection') = 'array' " \
+	"        THEN inputs->'sbomSelection' ELSE '[]' END)), inputs->'env', " \
+	"  (extract(epoch FROM evaluation_time) * 1000000)::bigint, capture_explain, " \
+	"  jsonb_typeof(inputs->'sbomSelection') = 'array', mode, attempts, cancel_requested "
 	t[0] = TEXTOID;
 	v[0] = CStringGetTextDatum(run_id);
-	exec("UPDATE stellapolicy.policy_runs SET status = 'running', started_at = clock_timestamp(), "
-		 "  attempts = attempts + 1 WHERE run_id = $1 AND status IN ('queued', 'running') "
-		 "RETURNING tenant, policy_id, policy_version, policy_digest, "
-		 "  (SELECT ir_canonical FROM stellapolicy.policy_version pv WHERE pv.tenant = policy_runs.tenant "
-		 "     AND pv.policy_id = policy_runs.policy_id AND pv.version = policy_runs.policy_version), "
-		 "  ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(inputs->'sbomSelection') = 'array' "
-		 "        THEN inputs->'sbomSelection' ELSE '[]' END)), inputs->'env', "
-		 "  (extract(epoch FROM evaluation_time) * 1000000)::bigint, capture_explain, "
-		 "  jsonb_typeof(inputs->'sbomSelection') = 'array'",
-		 1, t, v, NULL, false);
+	t[1] = INT4OID;
+	v[1] = Int32GetDatum(MyProcPid);
+	if (leased)
+		exec("SELECT " RUN_COLUMNS "FROM stellapolicy.policy_runs "
+			 "WHERE run_id = $1 AND status = 'running' AND lease_owner = $2",
+			 2, t, v, NULL, false);
+	else
+		exec("UPDATE stellapolicy.policy_runs SET status = 'running', started_at = clock_timestamp(), "
+			 "  attempts = attempts + 1 WHERE run_id = $1 AND status IN ('queued', 'running') "
+			 "RETURNING " RUN_COLUMNS, 1, t, v, NULL, false);
+#undef RUN_COLUMNS
 	if (SPI_processed != 1)
+	{
+		if (leased)
+		{
+			/* The lease was given back or the run canceled meanwhile. */
+			ereport(LOG,
+					(errmsg("stellapolicy run skipped run_id=%s reason=\"lease no longer held\"", run_id)));
+			return false;
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("run \"%s\" is not queued", run_id)));
+	}
 	tup = SPI_copytuple(SPI_tuptable->vals[0]);
 	td = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	tenant = SPI_getvalue(tup, td, 1);
@@ -149,16 +274,48 @@ sp_execute_run(const char *run_id)
 	in.all_sboms = !DatumGetBool(SPI_getbinval(tup, td, 10, &isnull));
 	if (!in.all_sboms)
 		in.sbom_ids = sp_text_array_elems(sbom_set, &in.nsboms);
+	mode = SPI_getvalue(tup, td, 11);
+	attempts = DatumGetInt32(SPI_getbinval(tup, td, 12, &isnull));
+
+	ereport(LOG,
+			(errmsg("stellapolicy run started run_id=%s tenant=%s policy=%s version=%d mode=%s attempt=%d",
+					run_id, tenant, in.policy_id, in.version, mode, attempts)));
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
+		Oid			lt[2] = {TEXTOID, TEXTOID};
+		Datum		lv[2] = {CStringGetTextDatum(tenant), CStringGetTextDatum(in.policy_id)};
+
+		if (leased && DatumGetBool(SPI_getbinval(tup, td, 13, &isnull)))
+		{
+			sp_run_checkpoint();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("run \"%s\" was canceled", run_id)));
+		}
+
+		/* One run of a policy at a time; then a snapshot that sees the last one. */
+		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 17))",
+			 2, lt, lv, NULL, false);
+		PushActiveSnapshot(GetTransactionSnapshot());
+		exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
+		snapshot = MemoryContextStrdup(oldcxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+
+		if (strcmp(mode, "incremental") == 0)
+		{
+			char	   *sj = incremental_scope(&in, snapshot);
+
+			scope_json = MemoryContextStrdup(oldcxt, sj);
+		}
+
 		/* Cursors: the newest advisory and VEX change this run sees. */
 		in.adv_cursor = sp_current_cursor(in.tenant, false);
 		in.vex_cursor = sp_current_cursor(in.tenant, true);
 		sp_run_evaluate(&in, &out);
 		sp_run_write(&in, &out, run_id);
+		PopActiveSnapshot();
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -174,6 +331,7 @@ sp_execute_run(const char *run_id)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+		errcode_value = edata->sqlerrcode;
 		errmsg_text = edata->sqlerrcode != 0
 			? psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode), edata->message)
 			: pstrdup(edata->message);
@@ -187,6 +345,15 @@ sp_execute_run(const char *run_id)
 	v[0] = CStringGetTextDatum(run_id);
 	if (ok)
 	{
+		StringInfoData extra;
+
+		initStringInfo(&extra);
+		appendStringInfoString(&extra, "{\"changeSnapshot\": ");
+		escape_json(&extra, snapshot);
+		if (strcmp(mode, "incremental") == 0)
+			appendStringInfo(&extra, ", \"scope\": %s", scope_json);
+		appendStringInfoChar(&extra, '}');
+
 		t[1] = TEXTOID;
 		v[1] = CStringGetTextDatum(stats_json(&out, out.nfindings));
 		t[2] = TEXTOID;
@@ -197,22 +364,81 @@ sp_execute_run(const char *run_id)
 		v[4] = Int64GetDatum(in.vex_cursor);
 		t[5] = TEXTOID;
 		v[5] = CStringGetTextDatum(out.inputs_json);
+		t[6] = TEXTOID;
+		v[6] = CStringGetTextDatum(extra.data);
 		exec("UPDATE stellapolicy.policy_runs SET status = 'succeeded', finished_at = clock_timestamp(), "
 			 "  stats = $2::jsonb, determinism_hash = $3, advisory_cursor = $4, vex_cursor = $5, "
-			 "  inputs = inputs || $6::jsonb, error = NULL WHERE run_id = $1",
-			 6, t, v, NULL, false);
+			 "  inputs = inputs || $6::jsonb || $7::jsonb, error = NULL, "
+			 "  lease_owner = NULL, lease_expires = NULL WHERE run_id = $1",
+			 7, t, v, NULL, false);
+		status = "succeeded";
 	}
 	else
 	{
+		bool		canceled = leased && (sp_run_was_canceled() ||
+										  errcode_value == ERRCODE_QUERY_CANCELED);
+		bool		retry = leased && !canceled && transient_error(errcode_value) &&
+			attempts < sp_max_attempts;
+
 		t[1] = TEXTOID;
 		v[1] = CStringGetTextDatum(errmsg_text);
+		t[2] = FLOAT8OID;
+		/* Backoff: retry_backoff, doubled at each further attempt. */
+		v[2] = Float8GetDatum(sp_retry_backoff_ms / 1000.0 * pow(2.0, Max(attempts - 1, 0)));
 		memset(nl, ' ', sizeof(nl));
-		exec("UPDATE stellapolicy.policy_runs SET status = 'failed', finished_at = clock_timestamp(), "
-			 "  error = $2 WHERE run_id = $1", 2, t, v, nl, false);
-		ereport(WARNING,
-				(errmsg("run %s failed: %s", run_id, errmsg_text)));
+		if (canceled)
+		{
+			exec("UPDATE stellapolicy.policy_runs SET status = 'canceled', finished_at = clock_timestamp(), "
+				 "  error = $2, lease_owner = NULL, lease_expires = NULL WHERE run_id = $1",
+				 2, t, v, nl, false);
+			status = "canceled";
+		}
+		else if (retry)
+		{
+			exec("UPDATE stellapolicy.policy_runs SET status = 'queued', "
+				 "  not_before = clock_timestamp() + make_interval(secs => least($3, 3600)), "
+				 "  error = $2, lease_owner = NULL, lease_expires = NULL WHERE run_id = $1",
+				 3, t, v, nl, false);
+			status = "queued";
+		}
+		else
+		{
+			exec("UPDATE stellapolicy.policy_runs SET status = 'failed', finished_at = clock_timestamp(), "
+				 "  error = $2, lease_owner = NULL, lease_expires = NULL WHERE run_id = $1",
+				 2, t, v, nl, false);
+			status = "failed";
+			if (!leased)
+				ereport(WARNING,
+						(errmsg("run %s failed: %s", run_id, errmsg_text)));
+		}
+	}
+
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, started);
+		ereport(LOG,
+				(errmsg("stellapolicy run finished run_id=%s tenant=%s policy=%s mode=%s status=%s "
+						"seconds=%.3f tuples=%d changed=" INT64_FORMAT " removed=" INT64_FORMAT " hash=%s%s%s%s",
+						run_id, tenant, in.policy_id, mode, status, INSTR_TIME_GET_DOUBLE(now),
+						ok ? out.nfindings : 0, ok ? out.changed : 0, ok ? out.removed : 0,
+						ok ? out.hash : "-", ok ? "" : " error=\"", ok ? "" : errmsg_text,
+						ok ? "" : "\"")));
 	}
 	return ok;
+}
+
+bool
+sp_execute_run(const char *run_id)
+{
+	return execute_run(run_id, false);
+}
+
+bool
+sp_execute_leased_run(const char *run_id)
+{
+	return execute_run(run_id, true);
 }
 
 /*
@@ -251,13 +477,8 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 		idem = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	eval_ts = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(8);
 
-	if (strcmp(mode, "full") != 0)
+	if (strcmp(mode, "full") != 0 && strcmp(mode, "incremental") != 0)
 	{
-		if (strcmp(mode, "incremental") == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("incremental runs are not available yet"),
-					 errhint("Run mode => 'full'; use stellapolicy.stella_policy_simulate() for a simulation.")));
 		if (strcmp(mode, "simulate") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -412,6 +633,18 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 
 	if (wait)
 		sp_execute_run(run_id);
+	else
+	{
+		/* The workers hear of it when this transaction commits. */
+		sp_wake_at_commit();
+		exec("SELECT stellapolicy.workers_available()", 0, NULL, NULL, NULL, true);
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("run \"%s\" is queued, but no background worker serves database \"%s\"",
+							run_id, get_database_name(MyDatabaseId)),
+					 errhint("Add stellapolicy to shared_preload_libraries, set stellapolicy.database_name to this database and stellapolicy.workers above 0; or pass wait => true.")));
+	}
 
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(run_id));
@@ -446,7 +679,10 @@ load_recorded_run(const char *tenant, const char *run_id, RunInput *in)
 		 "  (extract(epoch FROM r.evaluation_time) * 1000000)::bigint, "
 		 "  ARRAY(SELECT e->>'id' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o), "
 		 "  ARRAY(SELECT e->>'revision' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o), "
-		 "  ARRAY(SELECT e->>'digest' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o) "
+		 "  ARRAY(SELECT e->>'digest' FROM jsonb_array_elements(r.inputs->'sbomSet') WITH ORDINALITY x(e, o) ORDER BY o), "
+		 "  coalesce(jsonb_typeof(r.inputs->'scope') = 'object', false), "
+		 "  ARRAY(SELECT jsonb_array_elements_text(r.inputs->'scope'->'sboms')), "
+		 "  ARRAY(SELECT jsonb_array_elements_text(r.inputs->'scope'->'advisories')) "
 		 "FROM stellapolicy.policy_runs r "
 		 "LEFT JOIN stellapolicy.policy_version pv ON pv.tenant = r.tenant AND pv.policy_id = r.policy_id "
 		 "  AND pv.version = r.policy_version "
@@ -486,6 +722,13 @@ load_recorded_run(const char *tenant, const char *run_id, RunInput *in)
 	in->sbom_ids = sp_text_array_elems(SPI_getbinval(tup, td, 11, &isnull), &in->nsboms);
 	revs = sp_text_array_elems(SPI_getbinval(tup, td, 12, &isnull), &nrev);
 	digests = sp_text_array_elems(SPI_getbinval(tup, td, 13, &isnull), &ndig);
+	/* An incremental run is replayed over its scope. */
+	in->scoped = DatumGetBool(SPI_getbinval(tup, td, 14, &isnull));
+	if (in->scoped)
+	{
+		in->scope_sboms = sp_text_array_elems(SPI_getbinval(tup, td, 15, &isnull), &in->n_scope_sboms);
+		in->scope_advs = sp_text_array_elems(SPI_getbinval(tup, td, 16, &isnull), &in->n_scope_advs);
+	}
 	in->sbom_revisions = palloc(sizeof(int32) * Max(nrev, 1));
 	for (int i = 0; i < nrev; i++)
 		in->sbom_revisions[i] = pg_strtoint32(revs[i]);

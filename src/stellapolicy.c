@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 
 #include "stellapolicy.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -130,6 +131,9 @@ _PG_init(void)
 							   PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
+
+	/* The queue's settings, shared memory and launcher. */
+	sp_worker_init();
 
 	MarkGUCPrefixReserved("stellapolicy");
 

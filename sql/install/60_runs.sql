@@ -25,7 +25,12 @@ CREATE TABLE @extschema@.policy_runs (
 	requested_by	name NOT NULL DEFAULT @extschema@.acting_role(),
 	queued_at		timestamptz NOT NULL DEFAULT clock_timestamp(),
 	started_at		timestamptz,
-	finished_at		timestamptz
+	finished_at		timestamptz,
+	-- the queue: a worker's lease, the earliest next attempt, cancellation
+	lease_owner		integer,				-- pid of the worker that leased it
+	lease_expires	timestamptz,
+	not_before		timestamptz,			-- retry backoff: not leased before
+	cancel_requested boolean NOT NULL DEFAULT false
 );
 CREATE INDEX policy_runs_policy_idx ON @extschema@.policy_runs (tenant, policy_id, queued_at);
 CREATE INDEX policy_runs_status_idx ON @extschema@.policy_runs (status, priority, queued_at)
@@ -54,6 +59,18 @@ BEGIN
 		INSERT INTO @extschema@.policy_run_events (run_id, tenant, from_status, to_status, detail)
 		VALUES (NEW.run_id, NEW.tenant, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END,
 				NEW.status, NEW.error);
+		-- Listeners hear of starts and ends once the change commits.
+		IF NEW.status IN ('running', 'succeeded', 'failed', 'canceled') THEN
+			PERFORM pg_notify('stellapolicy_events', jsonb_build_object(
+				'event', CASE NEW.status WHEN 'running' THEN 'policy.run.started'
+					WHEN 'succeeded' THEN 'policy.run.completed'
+					WHEN 'failed' THEN 'policy.run.failed'
+					ELSE 'policy.run.canceled' END,
+				'runId', NEW.run_id, 'tenant', NEW.tenant, 'policyId', NEW.policy_id,
+				'policyVersion', NEW.policy_version, 'mode', NEW.mode,
+				'status', NEW.status, 'attempt', NEW.attempts, 'stats', NEW.stats,
+				'determinismHash', NEW.determinism_hash)::text);
+		END IF;
 	END IF;
 	RETURN NEW;
 END

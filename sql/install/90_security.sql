@@ -14,7 +14,7 @@ BEGIN
 							 'vex_resolution', 'policy_version', 'policy_transition',
 							 'policy_runs', 'policy_run_events', 'effective_finding',
 							 'effective_finding_history', 'policy_explain', 'policy_guard',
-							 'golden_sbom']
+							 'golden_sbom', 'input_change', 'queue_turn']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('CREATE POLICY tenant_isolation ON @extschema@.%I '
@@ -68,6 +68,16 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.bundle_export(text)
 	TO stellapolicy_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.bundle_import(bytea) TO stellapolicy_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_cancel(text),
+	@extschema@.nightly_enqueue(text)
+	TO stellapolicy_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_wait(text, interval),
+	@extschema@.workers_available()
+	TO stellapolicy_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.schedule_nightly(text, text),
+	@extschema@.unschedule_nightly(text),
+	@extschema@.cron_job_name(text, text)
+	TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_guard_clear(text, text) TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.golden_sbom_add(text),
 	@extschema@.golden_sbom_remove(text),

@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(58);
+SELECT plan(59);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -23,7 +23,6 @@ SELECT stellapolicy.policy_submit('internal', 1), stellapolicy.policy_approve('i
 
 -- Requests that are refused.
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', mode => 'partial')$$), '^22023: unknown run mode "partial"', 'unknown mode');
-SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', mode => 'incremental')$$), '^0A000: incremental runs are not available yet', 'incremental is not offered yet');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', priority => 'urgent')$$), '^22023: unknown priority "urgent"', 'unknown priority');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('nosuch')$$), '^55000: policy "nosuch" has no active version', 'a policy without an active version');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', env => '[1]')$$), '^22023: env must be a JSON object', 'env must be an object');
@@ -45,6 +44,15 @@ SELECT ok((SELECT inputs->'env' = '{"exposure": "internal"}' AND inputs->>'evalu
 		   AND jsonb_array_length(inputs->'sbomSet') = 16 AND advisory_cursor > 0 AND vex_cursor > 0
 		   FROM stellapolicy.policy_runs WHERE run_id = :'r1'),
 	'inputs record lower-cased env keys, the evaluation time, the 16 SBOM revisions and both cursors');
+SELECT ok((SELECT inputs->>'changeSnapshot' ~ '^\d+:\d+:' FROM stellapolicy.policy_runs WHERE run_id = :'r1'),
+	'a run records the snapshot that locates the changes it saw');
+
+-- An incremental run right after it: no change since, nothing evaluated or written.
+SELECT stellapolicy.stella_policy_run('internal', mode => 'incremental', wait => true,
+	evaluation_time => '2025-06-01T00:00:00Z', env => '{"Exposure": "internal"}') AS ri \gset
+SELECT results_eq(format($$SELECT status, mode, (inputs->'scope'->>'changes')::int, (stats->>'tuples')::int,
+	(stats->>'findingsWritten')::int, (stats->>'findingsRemoved')::int FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'ri'),
+	$$VALUES ('succeeded', 'incremental', 0, 0, 0, 0)$$, 'an incremental run with no change since the last run evaluates nothing');
 
 -- Findings worked out by hand (Internal Only Policy, exposure internal: -0.4).
 SELECT results_eq($$SELECT status, severity_band, score, quiet, rule_name FROM stellapolicy.effective_finding
