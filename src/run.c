@@ -1390,6 +1390,9 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 					 3, t, v, n);
 	tt = SPI_tuptable;
 
+	/* A canceled run stops here at the latest, before it writes anything. */
+	sp_run_checkpoint();
+
 	/* Merge: new, changed, unchanged, removed. */
 	{
 		int			j = 0;

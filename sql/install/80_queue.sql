@@ -475,14 +475,14 @@ DECLARE
 	name text := @extschema@.cron_job_name(@extschema@.current_tenant(), policy_id);
 	ok boolean;
 BEGIN
-	IF to_regproc('cron.unschedule(text)') IS NULL THEN
+	IF to_regprocedure('cron.unschedule(name)') IS NULL THEN
 		RAISE EXCEPTION 'nightly runs need the pg_cron extension' USING ERRCODE = '55000';
 	END IF;
 	EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1)' INTO ok USING name;
 	IF NOT ok THEN
 		RETURN false;
 	END IF;
-	EXECUTE 'SELECT cron.unschedule($1)' INTO ok USING name;
+	EXECUTE 'SELECT cron.unschedule($1::name)' INTO ok USING name;
 	RETURN ok;
 END
 $$;

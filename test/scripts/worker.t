@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# The background workers, for real: queued runs, incremental runs after an
+# advisory, a VEX statement and an SBOM arrive, a transaction that commits
+# late, idempotency under concurrent requests, cancel, priorities,
+# fairness between tenants, retries with backoff, a worker killed with
+# SIGKILL and a server stopped with -m immediate in the middle of a run,
+# run events, and a pg_cron nightly job.  Uses the cluster of
+# scripts/test.sh and its workers' database (stellapolicy.database_name),
+# which it recreates.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+DB=${SP_WORKER_DB:-stellapolicy_work}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# Commits of the sessions here wait for WAL (the cluster's default does not).
+export PGOPTIONS="${PGOPTIONS:-} -c synchronous_commit=on -c stellapolicy.tenant=bench"
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() { # check "description" "got" "expected"
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got: $2" "expected: $3"; fi
+}
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+# Wait until a query returns t (default 30 s); returns 1 on timeout.
+wait_for() {
+	local sql=$1 limit=${2:-30} i
+	for i in $(seq $((limit * 10))); do
+		[ "$(q -c "$sql" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+workers_up() { wait_for "SELECT count(*) = $1 FROM pg_stat_activity WHERE datname = '$DB' AND backend_type = 'stellapolicy worker'" "${2:-30}"; }
+set_workers() {
+	psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.workers = $1" -c "SELECT pg_reload_conf()" >/dev/null
+	workers_up "$1"
+}
+findings_digest() { q -c "SELECT count(*) || ':' || coalesce(md5(string_agg(sbom_id || finding_key || verdict_digest, ',' ORDER BY sbom_id, finding_key)), '') FROM stellapolicy.effective_finding WHERE policy_id = 'p' $1"; }
+history_dups() { q -c "SELECT count(*) FROM (SELECT 1 FROM stellapolicy.effective_finding_history GROUP BY sbom_id, finding_key, run_id, verdict_digest HAVING count(*) > 1) d"; }
+osv() { # osv ID PACKAGE
+	printf '{"id": "%s", "modified": "2026-11-01T00:00:00Z", "database_specific": {"severity": "HIGH"}, "affected": [{"package": {"ecosystem": "npm", "name": "%s"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}' "$1" "$2"
+}
+# The incremental run whose scope names an advisory (or SBOM), once it succeeded.
+inc_run_for() { q -c "SELECT run_id FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND status = 'succeeded' AND inputs->'scope'->'$1' ? '$2' ORDER BY finished_at LIMIT 1"; }
+data_dir=$(psql -X -At -d postgres -c "SHOW data_directory")
+restart_wait() {
+	for _ in $(seq 240); do
+		psql -X -q -At -d "$DB" -c "SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.25
+	done
+	return 1
+}
+cleanup() {
+	restart_wait
+	psql -X -q -d postgres -c "ALTER SYSTEM RESET stellapolicy.workers" -c "ALTER SYSTEM RESET stellapolicy.worker_lock_timeout" \
+		-c "ALTER SYSTEM RESET stellapolicy.retry_backoff" -c "ALTER SYSTEM RESET stellapolicy.max_attempts" \
+		-c "SELECT pg_reload_conf()" >/dev/null 2>&1
+	jobs -p | xargs -r kill 2>/dev/null
+}
+trap cleanup EXIT
+
+# A fresh workers' database: the launcher reconnects within seconds.
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+q -c "CREATE EXTENSION stellapolicy" >/dev/null
+q -v sboms=60 -v per=50 -v advisories=600 -f test/bench/gen_tenant.sql >/dev/null
+q -v src="$(cat data/policies/org-baseline.stella)" >/dev/null <<'SQL'
+SELECT stellapolicy.policy_create(p, :'src') FROM unnest(ARRAY['p', 'p2', 'p3']) p;
+SELECT stellapolicy.policy_submit(p, 1), stellapolicy.policy_approve(p, 1), stellapolicy.policy_activate(p, 1)
+FROM unnest(ARRAY['p', 'p2', 'p3']) p;
+SQL
+
+# 1. The launcher and two workers, by backend type.
+if workers_up 2 40 && wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = '$DB' AND backend_type = 'stellapolicy launcher'" 10; then
+	ok "a launcher and stellapolicy.workers = 2 workers run in $DB, visible in pg_stat_activity"
+else
+	notok "launcher and workers" "$(psql -X -At -d postgres -c "SELECT datname, backend_type FROM pg_stat_activity")"
+fi
+check "workers_available() is true in the workers' database" "$(q -c "SELECT stellapolicy.workers_available()")" t
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS sp_noworker" -c "CREATE DATABASE sp_noworker" >/dev/null
+psql -X -q -d sp_noworker -c "CREATE EXTENSION stellapolicy" >/dev/null
+check "... and false in another database, where a queued run says so and waiting for it is refused with a hint" \
+	"$(psql -X -q -At -d sp_noworker -c "SELECT stellapolicy.workers_available()"):$(psql -X -q -At -d sp_noworker 2>&1 <<'SQL' | grep -c 'no background worker serves database'
+SET stellapolicy.tenant = 'default';
+SELECT stellapolicy.policy_create('q', 'policy "q" syntax "stella-dsl@1" { rule r { when true then status := "affected" because "b" } }');
+SELECT stellapolicy.policy_submit('q', 1), stellapolicy.policy_approve('q', 1), stellapolicy.policy_activate('q', 1);
+SELECT stellapolicy.stella_policy_run('q') AS r \gset
+SELECT stellapolicy.stella_policy_wait(:'r', '1 s');
+SQL
+)" "f:2"
+psql -X -q -d postgres -c "DROP DATABASE sp_noworker" >/dev/null
+
+# 2. A queued run completes through the workers, with its events heard.
+out=$(psql -X -q -At -d "$DB" 2>&1 <<'SQL'
+LISTEN stellapolicy_events;
+SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2026-06-01T00:00:00Z') AS r \gset
+\echo RUN :r
+SELECT 'STATUS ' || stellapolicy.stella_policy_wait(:'r', '30 s');
+SELECT 1;
+SQL
+)
+r1=$(echo "$out" | sed -n 's/^RUN //p')
+check "a queued run is executed by a worker" "$(echo "$out" | sed -n 's/^STATUS //p')" succeeded
+check "its record: one attempt, the lease returned, events queued, running, succeeded" \
+	"$(q -c "SELECT attempts || ':' || (lease_owner IS NULL) || ':' || (SELECT string_agg(to_status, ',' ORDER BY event_id) FROM stellapolicy.policy_run_events e WHERE e.run_id = r.run_id) FROM stellapolicy.policy_runs r WHERE run_id = '$r1'")" \
+	"1:true:queued,running,succeeded"
+if echo "$out" | grep -q '"event": "policy.run.started"' && echo "$out" | grep -q "\"event\": \"policy.run.completed\".*\"runId\": \"$r1\"\|\"runId\": \"$r1\".*\"event\": \"policy.run.completed\"" &&
+	echo "$out" | grep -q '"determinismHash": "sha256:'; then
+	ok "NOTIFY on stellapolicy_events announces policy.run.started and policy.run.completed with the hash"
+else
+	notok "run events" "$out"
+fi
+r2=$(q -c "SELECT stellapolicy.stella_policy_run('p', wait => true, evaluation_time => '2026-06-01T00:00:00Z')")
+check "a worker's run and a session's run of the same inputs give the same hash" \
+	"$(q -c "SELECT count(DISTINCT determinism_hash) || ':' || (SELECT stats->>'findingsWritten' FROM stellapolicy.policy_runs WHERE run_id = '$r2') FROM stellapolicy.policy_runs WHERE run_id IN ('$r1', '$r2')")" "1:0"
+for p in p2 p3; do q -c "SELECT stellapolicy.stella_policy_run('$p', wait => true, evaluation_time => '2026-06-01T00:00:00Z')" >/dev/null; done
+
+# 3. An advisory arrives: an incremental run re-evaluates exactly its tuples.
+pkg=$(q -c "SELECT c.match_package FROM stellapolicy.component c JOIN stellapolicy.sbom s USING (tenant, sbom_id, revision)
+	WHERE c.match_ecosystem = 'npm' AND s.is_current AND s.active GROUP BY 1 HAVING count(DISTINCT c.sbom_id) >= 2 ORDER BY count(DISTINCT c.sbom_id) DESC, 1 LIMIT 1")
+expect=$(q -c "SELECT count(DISTINCT c.sbom_id) FROM stellapolicy.component c JOIN stellapolicy.sbom s USING (tenant, sbom_id, revision) WHERE c.match_ecosystem = 'npm' AND c.match_package = '$pkg' AND s.is_current AND s.active")
+before=$(findings_digest "AND advisory_id <> 'GHSA-wk-0001'")
+delta=$(psql -X -q -At -d "$DB" 2>&1 <<SQL
+LISTEN stellapolicy_delta;
+SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-0001 "$pkg")'::jsonb, 'test');
+SELECT 1;
+SQL
+)
+if echo "$delta" | grep -q '"kind": "advisory".*"key": "GHSA-wk-0001"\|"key": "GHSA-wk-0001".*"kind": "advisory"'; then
+	ok "the insert is announced on stellapolicy_delta"
+else
+	notok "delta notification" "$delta"
+fi
+if wait_for "SELECT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND status = 'succeeded' AND inputs->'scope'->'advisories' ? 'GHSA-wk-0001')" 20; then
+	ri=$(inc_run_for advisories GHSA-wk-0001)
+	ok "an incremental run follows the advisory within seconds, through the workers"
+else
+	ri=
+	notok "incremental run after an advisory" "$(q -c "SELECT run_id, mode, status, error FROM stellapolicy.policy_runs ORDER BY queued_at DESC LIMIT 5")"
+fi
+check "it writes one finding per SBOM holding $pkg, and nothing else changes" \
+	"$(q -c "SELECT (SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'p' AND advisory_id = 'GHSA-wk-0001') || ':' || (stats->>'findingsWritten') || ':' || (stats->>'findingsRemoved') FROM stellapolicy.policy_runs WHERE run_id = '$ri'"):$(findings_digest "AND advisory_id <> 'GHSA-wk-0001'")" \
+	"$expect:$expect:0:$before"
+check "every active policy of the tenant gets its incremental run" \
+	"$(q -c "SELECT count(DISTINCT policy_id) FROM stellapolicy.policy_runs WHERE mode = 'incremental' AND status = 'succeeded' AND inputs->'scope'->'advisories' ? 'GHSA-wk-0001'")" 3
+
+# 4. A VEX statement arrives: only its (vulnerability, product) findings change.
+purl=$(q -c "SELECT c.purl FROM stellapolicy.component c JOIN stellapolicy.sbom s USING (tenant, sbom_id, revision) WHERE c.match_package = '$pkg' AND c.match_ecosystem = 'npm' AND s.is_current ORDER BY c.sbom_id LIMIT 1")
+nvex=$(q -c "SELECT count(DISTINCT c.sbom_id) FROM stellapolicy.component c JOIN stellapolicy.sbom s USING (tenant, sbom_id, revision) WHERE c.purl = '$purl' AND s.is_current AND s.active")
+before=$(findings_digest "AND NOT (advisory_id = 'GHSA-wk-0001' AND component_purl = '$purl')")
+hist0=$(q -c "SELECT count(*) FROM stellapolicy.effective_finding_history WHERE policy_id = 'p'")
+q -c "SELECT stellapolicy.vex_ingest('{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"@id\": \"https://example.invalid/vex/wk-1\", \"author\": \"Bench Corp\", \"timestamp\": \"2026-11-02T00:00:00Z\", \"statements\": [{\"vulnerability\": {\"name\": \"GHSA-wk-0001\"}, \"products\": [{\"@id\": \"$purl\"}], \"status\": \"not_affected\", \"justification\": \"vulnerable_code_not_in_execute_path\"}]}'::jsonb)" >/dev/null
+if wait_for "SELECT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND status = 'succeeded' AND run_id <> '$ri' AND inputs->'scope'->'advisories' ? 'GHSA-wk-0001')" 20; then
+	ok "an incremental run follows the VEX statement"
+else
+	notok "incremental run after VEX" "$(q -c "SELECT run_id, mode, status, error FROM stellapolicy.policy_runs ORDER BY queued_at DESC LIMIT 5")"
+fi
+check "exactly the $nvex finding(s) of that product become not_affected, the rest unchanged, history keeps the old rows" \
+	"$(q -c "SELECT count(*) FILTER (WHERE status = 'not_affected') FROM stellapolicy.effective_finding WHERE policy_id = 'p' AND advisory_id = 'GHSA-wk-0001' AND component_purl = '$purl'"):$(findings_digest "AND NOT (advisory_id = 'GHSA-wk-0001' AND component_purl = '$purl')"):$(q -c "SELECT count(*) - $hist0 FROM stellapolicy.effective_finding_history WHERE policy_id = 'p'")" \
+	"$nvex:$before:$nvex"
+
+# 5. An SBOM arrives: its findings appear, nothing else changes.
+before=$(findings_digest "")
+ver=${purl##*@}
+q -c "SELECT stellapolicy.sbom_import('{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.5\", \"serialNumber\": \"urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79\", \"version\": 1, \"metadata\": {\"component\": {\"type\": \"application\", \"name\": \"wk-app\", \"purl\": \"pkg:npm/wk-app@1.0.0\"}}, \"components\": [{\"type\": \"library\", \"name\": \"$pkg\", \"version\": \"$ver\", \"purl\": \"pkg:npm/$pkg@$ver\"}]}'::jsonb, 'wk-new')" >/dev/null
+if wait_for "SELECT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND status = 'succeeded' AND inputs->'scope'->'sboms' ? 'wk-new')" 20; then
+	ok "an incremental run follows the SBOM import"
+else
+	notok "incremental run after an SBOM" "$(q -c "SELECT run_id, mode, status, error FROM stellapolicy.policy_runs ORDER BY queued_at DESC LIMIT 5")"
+fi
+check "the new SBOM's finding for GHSA-wk-0001 appears, the other findings are untouched" \
+	"$(q -c "SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'p' AND sbom_id = 'wk-new' AND finding_key = 'pkg:npm/$pkg@$ver#GHSA-wk-0001'"):$(findings_digest "AND sbom_id <> 'wk-new'")" \
+	"1:$before"
+
+# 6. A transaction that commits after a later one is not skipped.
+pkg2=$(q -c "SELECT c.match_package FROM stellapolicy.component c WHERE c.match_ecosystem = 'npm' AND c.match_package <> '$pkg' GROUP BY 1 ORDER BY count(DISTINCT c.sbom_id) DESC, 1 LIMIT 1")
+psql -X -q -d "$DB" -c "BEGIN" -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-late "$pkg2")'::jsonb, 'test')" \
+	-c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null 2>&1 &
+late=$!
+sleep 1
+q -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-early "$pkg2")'::jsonb, 'test')" >/dev/null
+wait_for "SELECT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND status = 'succeeded' AND inputs->'scope'->'advisories' ? 'GHSA-wk-early')" 20
+early_scope=$(q -c "SELECT inputs->'scope'->'advisories' ? 'GHSA-wk-late' FROM stellapolicy.policy_runs WHERE run_id = '$(inc_run_for advisories GHSA-wk-early)'")
+wait $late
+if wait_for "SELECT EXISTS (SELECT 1 FROM stellapolicy.effective_finding WHERE policy_id = 'p' AND advisory_id = 'GHSA-wk-late')" 20; then
+	check "the change of the later-committing transaction (lower change id) is picked up by the next incremental run" \
+		"$early_scope:$(q -c "SELECT count(*) = (SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'p' AND advisory_id = 'GHSA-wk-early') FROM stellapolicy.effective_finding WHERE policy_id = 'p' AND advisory_id = 'GHSA-wk-late'")" "f:t"
+else
+	notok "late-committing change" "$(q -c "SELECT run_id, inputs->'scope' FROM stellapolicy.policy_runs WHERE mode = 'incremental' ORDER BY queued_at DESC LIMIT 3")"
+fi
+
+# 7. With the workers paused, concurrent requests with one idempotency key make one run.
+set_workers 0 || notok "workers stop when stellapolicy.workers is set to 0"
+for i in $(seq 8); do
+	q -c "SELECT stellapolicy.stella_policy_run('p', idempotency_key => 'race-1')" > "/tmp/sp_race_$i.out" 2>/dev/null &
+done
+wait
+check "8 concurrent requests with one idempotency key return one run" \
+	"$(cat /tmp/sp_race_*.out | sort -u | wc -l):$(q -c "SELECT count(*) FROM stellapolicy.policy_runs WHERE idempotency_key = 'race-1'")" "1:1"
+race=$(head -1 /tmp/sp_race_1.out)
+rm -f /tmp/sp_race_*.out
+
+# 8. Cancel: queued at once, twice harmlessly, a finished run not.
+check "cancel of a queued run: true, canceled, and again true with one event" \
+	"$(q -c "SELECT stellapolicy.stella_policy_cancel('$race')"):$(q -c "SELECT stellapolicy.stella_policy_cancel('$race')"):$(q -c "SELECT status || ':' || (SELECT count(*) FROM stellapolicy.policy_run_events e WHERE e.run_id = r.run_id AND to_status = 'canceled') FROM stellapolicy.policy_runs r WHERE run_id = '$race'")" \
+	"t:t:canceled:1"
+check "cancel of a finished run is false" "$(q -c "SELECT stellapolicy.stella_policy_cancel('$r1')")" f
+check "cancel of an unknown run is an error" "$(q -c "SELECT stellapolicy.stella_policy_cancel('run:nope')" 2>&1 | grep -c 'does not exist')" 1
+
+# 9. Priorities: an emergency run queued later starts first.
+# (With no worker running, each request warns that its run stays queued.)
+rn=$(q -c "SELECT stellapolicy.stella_policy_run('p2', evaluation_time => '2026-06-01T00:00:00Z')" 2>/dev/null)
+re=$(q -c "SELECT stellapolicy.stella_policy_run('p3', priority => 'emergency', evaluation_time => '2026-06-01T00:00:00Z')" 2>/dev/null)
+
+# 10. Fairness: a hot tenant's twelve runs delay another tenant's run by at most one.
+for i in $(seq 4); do
+	for p in p p2 p3; do q -c "SELECT stellapolicy.stella_policy_run('$p', evaluation_time => '2026-06-01T00:00:00Z')" >/dev/null 2>&1; done
+done
+PGOPTIONS="$PGOPTIONS -c stellapolicy.tenant=other" q -v src="$(cat data/policies/org-baseline.stella)" >/dev/null 2>&1 <<'SQL'
+SELECT stellapolicy.policy_create('o', :'src');
+SELECT stellapolicy.policy_submit('o', 1), stellapolicy.policy_approve('o', 1), stellapolicy.policy_activate('o', 1);
+SELECT stellapolicy.stella_policy_run('o');
+SQL
+set_workers 1
+wait_for "SELECT NOT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE status IN ('queued', 'running'))" 60
+check "the emergency run started before the normal one queued earlier" \
+	"$(q -c "SELECT (SELECT started_at FROM stellapolicy.policy_runs WHERE run_id = '$re') < (SELECT started_at FROM stellapolicy.policy_runs WHERE run_id = '$rn')")" t
+check "the other tenant's single run started after at most one run of the busy tenant's fourteen" \
+	"$(q -c "SELECT count(*) FROM stellapolicy.policy_runs b, stellapolicy.policy_runs o
+		WHERE o.tenant = 'other' AND b.tenant = 'bench' AND b.started_at < o.started_at
+		  AND b.queued_at >= (SELECT queued_at FROM stellapolicy.policy_runs WHERE run_id = '$rn')")" 1
+
+# 11. Retries: a lock timeout is retried with growing backoff, up to max_attempts.
+psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.worker_lock_timeout = '200ms'" -c "ALTER SYSTEM SET stellapolicy.retry_backoff = '400ms'" \
+	-c "ALTER SYSTEM SET stellapolicy.max_attempts = 3" -c "ALTER SYSTEM SET stellapolicy.workers = 2" -c "SELECT pg_reload_conf()" >/dev/null
+workers_up 2
+psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" -c "COMMIT" >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+rr=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2026-06-01T00:00:00Z')")
+wait_for "SELECT status IN ('failed', 'succeeded') FROM stellapolicy.policy_runs WHERE run_id = '$rr'" 30
+check "a run that keeps meeting a lock timeout fails after 3 attempts with 55P03" \
+	"$(q -c "SELECT status || ':' || attempts || ':' || left(error, 5) FROM stellapolicy.policy_runs WHERE run_id = '$rr'")" "failed:3:55P03"
+check "events: running and queued again twice, then failed" \
+	"$(q -c "SELECT string_agg(to_status, ',' ORDER BY event_id) FROM stellapolicy.policy_run_events WHERE run_id = '$rr'")" \
+	"queued,running,queued,running,queued,running,failed"
+check "the backoff doubles: at least 0.4 s, then at least 0.8 s before the next attempt" \
+	"$(q -c "WITH e AS (SELECT to_status, at, lead(at) OVER (ORDER BY event_id) AS nxt, row_number() OVER (ORDER BY event_id) AS k FROM stellapolicy.policy_run_events WHERE run_id = '$rr')
+		SELECT string_agg((extract(epoch FROM nxt - at) >= CASE k WHEN 3 THEN 0.4 ELSE 0.8 END)::text, ',' ORDER BY k) FROM e WHERE k IN (3, 5)")" "true,true"
+wait $holder
+rv=$(q -c "SELECT stellapolicy.stella_policy_run('p', sbom_set => ARRAY['nope'])")
+wait_for "SELECT status = 'failed' FROM stellapolicy.policy_runs WHERE run_id = '$rv'" 20
+check "a validation failure is not retried" "$(q -c "SELECT status || ':' || attempts || ':' || left(error, 5) FROM stellapolicy.policy_runs WHERE run_id = '$rv'")" "failed:1:P0002"
+psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.worker_lock_timeout = '60s'" -c "SELECT pg_reload_conf()" >/dev/null
+
+# 12. Cancel of a running run: it stops at its next batch boundary, nothing written.
+before=$(findings_digest "")
+psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+holder=$!
+sleep 0.3
+rc=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2028-01-01T00:00:00Z')")
+wait_for "SELECT status = 'running' FROM stellapolicy.policy_runs WHERE run_id = '$rc'" 10
+check "cancel of a running run is accepted" "$(q -c "SELECT stellapolicy.stella_policy_cancel('$rc')")" t
+wait $holder
+wait_for "SELECT status <> 'running' FROM stellapolicy.policy_runs WHERE run_id = '$rc'" 20
+check "it ends canceled, its writes rolled back" \
+	"$(q -c "SELECT status FROM stellapolicy.policy_runs WHERE run_id = '$rc'"):$(findings_digest ""):$(q -c "SELECT count(*) FROM stellapolicy.effective_finding_history WHERE run_id = '$rc'")" \
+	"canceled:$before:0"
+
+# 13-14. A worker killed with SIGKILL, then the server stopped with -m immediate,
+# each in the middle of a run: after recovery the run completes once.
+for how in sigkill immediate; do
+	if [ $how = sigkill ]; then at='2028-01-01T00:00:00Z'; else at='2027-01-01T00:00:00Z'; fi
+	psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(30)" -c "COMMIT" >/dev/null 2>&1 &
+	holder=$!
+	sleep 0.3
+	rk=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '$at')")
+	wait_for "SELECT status = 'running' FROM stellapolicy.policy_runs WHERE run_id = '$rk'" 10
+	# The lease was committed asynchronously: let the WAL writer flush it.
+	sleep 1
+	if [ $how = sigkill ]; then
+		kill -9 "$(q -c "SELECT lease_owner FROM stellapolicy.policy_runs WHERE run_id = '$rk'")"
+	else
+		(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data_dir" -m immediate -w stop >/dev/null 2>&1)
+		(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data_dir" -l "$(dirname "$data_dir")/postgres.log" -w -t 60 start >/dev/null 2>&1)
+	fi
+	wait $holder 2>/dev/null
+	restart_wait
+	if wait_for "SELECT status = 'succeeded' FROM stellapolicy.policy_runs WHERE run_id = '$rk'" 60; then
+		rs=$(q -c "SELECT stellapolicy.stella_policy_run('p', wait => true, evaluation_time => '$at')")
+		check "after $how the run completes on its second attempt, once, with the hash of a clean run and no duplicate history" \
+			"$(q -c "SELECT r.attempts || ':' || (r.determinism_hash = s.determinism_hash) || ':' || (s.stats->>'findingsWritten') FROM stellapolicy.policy_runs r, stellapolicy.policy_runs s WHERE r.run_id = '$rk' AND s.run_id = '$rs'"):$(history_dups)" \
+			"2:true:0:0"
+	else
+		notok "after $how the run completes" "$(q -c "SELECT status, attempts, error FROM stellapolicy.policy_runs WHERE run_id = '$rk'")"
+	fi
+done
+
+# 15. pg_cron: a nightly job fires and its run completes; once per day.
+q -c "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
+job=$(q -c "SELECT stellapolicy.schedule_nightly('p', '* * * * *')")
+[ -n "$job" ] && ok "schedule_nightly registers pg_cron job $job" || notok "schedule_nightly"
+key="nightly:p:$(date -u +%F)"
+if wait_for "SELECT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE idempotency_key = '$key' AND status = 'succeeded')" 90; then
+	ok "the cron job fires and its full run completes through the workers"
+else
+	notok "nightly run" "$(q -c "SELECT status, return_message FROM cron.job_run_details ORDER BY runid DESC LIMIT 3")"
+fi
+check "a cron job that fires again the same day returns the same run" \
+	"$(q -c "SELECT stellapolicy.nightly_enqueue('p') = (SELECT run_id FROM stellapolicy.policy_runs WHERE idempotency_key = '$key' AND status = 'succeeded' LIMIT 1)")" t
+check "unschedule_nightly removes the job" \
+	"$(q -c "SELECT stellapolicy.unschedule_nightly('p')"):$(q -c "SELECT count(*) FROM cron.job WHERE jobid = $job"):$(q -c "SELECT stellapolicy.unschedule_nightly('p')")" "t:0:f"
+
+echo "1..$n"
+[ $failed = 0 ]
