@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The stellapolicy demo on a fresh Debian 12 machine, as root: installs
 # packages, builds, starts a throwaway cluster, loads ../shared/corpus (or
-# the project's sample data when it is absent) and prints what was loaded.
+# the project's sample data when it is absent), prints what was loaded, runs
+# a policy, simulates a candidate version, replays the run, and shows an
+# advisory arriving and the incremental run the background workers make.
 #
 #   bash scripts/demo.sh             run, then stop the cluster
 #   SP_KEEP=1 bash scripts/demo.sh   leave the cluster running to explore
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+DB=stellapolicy_demo
+# The background workers serve the demo's database.
+export SP_WORKER_DB=$DB
 sp_install_packages
 sp_build
 if [ "${SP_KEEP:-0}" != 1 ]; then
@@ -15,8 +20,6 @@ fi
 sp_cluster_start
 cd "$SP_ROOT"
 
-DB=stellapolicy_demo
-psql -X -q -d postgres -c "CREATE DATABASE $DB"
 psql -X -q -d "$DB" -c "CREATE EXTENSION stellapolicy"
 
 if [ -d "$SP_CORPUS/sbom" ]; then
@@ -137,9 +140,52 @@ SELECT (:'rp'::jsonb)->>'match' AS "hashes match", (:'rp'::jsonb)->>'recordedHas
 	   (:'rp'::jsonb)->>'replayedHash' AS "replayed";
 SQL
 
+# An advisory arrives: the workers re-evaluate what it touches, on their own.
+for _ in $(seq 300); do
+	[ "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'stellapolicy worker'")" -gt 0 ] && break
+	sleep 0.1
+done
+log "ingesting a new advisory; the background workers take it from here"
+psql -X -q -d "$DB" -P footer=off <<'SQL'
+\set ON_ERROR_STOP 1
+SELECT c.match_package AS pkg, c.match_ecosystem AS eco FROM stellapolicy.component c
+ JOIN stellapolicy.sbom s USING (tenant, sbom_id, revision)
+ WHERE s.is_current AND c.match_ecosystem IN ('npm', 'PyPI', 'Go', 'Maven')
+ GROUP BY 1, 2 ORDER BY count(DISTINCT c.sbom_id) DESC, c.match_package COLLATE "C" LIMIT 1 \gset
+SELECT stellapolicy.advisory_ingest(jsonb_build_object('id', 'DEMO-2026-0001', 'modified', '2026-11-30T00:00:00Z',
+	'summary', 'Demo advisory: every version of ' || :'pkg',
+	'database_specific', jsonb_build_object('severity', 'CRITICAL'),
+	'affected', jsonb_build_array(jsonb_build_object('package', jsonb_build_object('ecosystem', :'eco', 'name', :'pkg'),
+		'ranges', jsonb_build_array(jsonb_build_object('type', 'ECOSYSTEM',
+			'events', jsonb_build_array(jsonb_build_object('introduced', '0'))))))), 'demo') \gset
+-- Wait (at most 30 s) for the incremental run the workers queue and execute.
+DO $$
+BEGIN
+	FOR i IN 1..300 LOOP
+		EXIT WHEN EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE mode = 'incremental'
+						   AND status = 'succeeded' AND inputs->'scope'->'advisories' ? 'DEMO-2026-0001');
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+END
+$$;
+\echo
+\echo '== An advisory arrived (DEMO-2026-0001, every version of' :pkg '); the incremental run that followed'
+SELECT r.run_id AS "run", r.mode, r.status, r.inputs->'scope'->'advisories' AS "scope",
+	   r.stats->>'tuples' AS "tuples", r.stats->>'findingsWritten' AS "findings written",
+	   round(extract(epoch FROM r.finished_at - a.ingested_at)::numeric, 3) AS "seconds after ingest"
+FROM stellapolicy.policy_runs r, stellapolicy.advisory_raw a
+WHERE r.mode = 'incremental' AND r.inputs->'scope'->'advisories' ? 'DEMO-2026-0001'
+  AND a.advisory_id = 'DEMO-2026-0001'
+ORDER BY r.queued_at;
+SELECT sbom_id AS "SBOM", component_purl AS "component", status, severity_band AS "band", rule_name AS "rule"
+FROM stellapolicy.effective_finding WHERE advisory_id = 'DEMO-2026-0001'
+ORDER BY sbom_id COLLATE "C" LIMIT 10;
+SQL
+
 psql -X -At -d "$DB" <<SQL
 SELECT format('Loaded %s SBOMs (%s components), %s advisory revisions (%s affected entries), %s VEX statements in $secs s; '
-			  || 'policy org-baseline found %s findings (%s blocked), its replay %s.',
+			  || 'policy org-baseline found %s findings (%s blocked), its replay %s; '
+			  || 'a new advisory was evaluated by %s incremental run(s) of the workers, %s finding(s).',
 	(SELECT count(*) FROM stellapolicy.sbom WHERE is_current),
 	(SELECT count(*) FROM stellapolicy.component),
 	(SELECT count(*) FROM stellapolicy.advisory_raw),
@@ -148,7 +194,10 @@ SELECT format('Loaded %s SBOMs (%s components), %s advisory revisions (%s affect
 	(SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'org-baseline'),
 	(SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'org-baseline' AND status = 'blocked'),
 	CASE WHEN (SELECT determinism_hash FROM stellapolicy.policy_runs WHERE policy_id = 'org-baseline' LIMIT 1) IS NOT NULL
-		 THEN 'reproduced its hash' ELSE 'did not run' END);
+		 THEN 'reproduced its hash' ELSE 'did not run' END,
+	(SELECT count(*) FROM stellapolicy.policy_runs WHERE mode = 'incremental' AND status = 'succeeded'
+	    AND inputs->'scope'->'advisories' ? 'DEMO-2026-0001'),
+	(SELECT count(*) FROM stellapolicy.effective_finding WHERE advisory_id = 'DEMO-2026-0001'));
 SQL
 if [ "${SP_KEEP:-0}" = 1 ]; then
 	echo "The cluster keeps running: psql -h $SP_SOCK -p $SP_PORT -U postgres $DB"
