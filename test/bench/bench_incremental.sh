@@ -173,6 +173,23 @@ for _ in $(seq 600); do
 done
 [ "$n_launcher" = 1 ] && [ "$n_workers" -ge 1 ] || { log "stellapolicy workers not running: $up"; exit 1; }
 
+# CPU time of the idle launcher and workers over two seconds, in percent
+# of one core (/proc/<pid>/stat: utime and stime, in clock ticks).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+mapfile -t BGPIDS < <(q -At -F ' ' -c "SELECT pid, backend_type FROM pg_stat_activity
+	WHERE backend_type IN ('stellapolicy launcher', 'stellapolicy worker') ORDER BY backend_type, pid")
+declare -A tick0
+for row in "${BGPIDS[@]}"; do tick0[${row%% *}]=$(cpu_ticks "${row%% *}"); done
+sleep 2
+idle_cpu=""
+for row in "${BGPIDS[@]}"; do
+	pid=${row%% *}
+	idle_cpu+=$(printf '%s %d%%, ' "${row#* stellapolicy }" \
+		$(( ($(cpu_ticks "$pid") - tick0[$pid]) * 100 / $(getconf CLK_TCK) / 2 )))
+done
+idle_cpu=${idle_cpu%, }
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---------- 1. latency of incremental runs ----------
 
 # Phase timings of the workers' runs go to the server log from here on.
@@ -287,6 +304,8 @@ printf 'tenant: %d components in %d SBOMs, %d advisories; policy %s\n' \
 printf 'baseline full run: %s tuples in %.3f s\n' "$b_tuples" "$b_secs"
 printf 'workers %s, max_active_runs_per_tenant %s, incremental_debounce %s\n' \
 	"$t_workers" "$t_maxactive" "$debounce"
+printf 'idle CPU of the background processes before the changes (%% of one core): %s\n' "$idle_cpu"
+printf 'load average before the changes: %s (%s cores)\n' "$LOADAVG" "$(nproc)"
 printf '1. latency, %d changes (one new OSV advisory each, a package in %s-%s SBOMs, target %d):\n' \
 	"$CHANGES" "$(printf '%s\n' "${sbomcounts[@]}" | sort -n | head -1)" \
 	"$(printf '%s\n' "${sbomcounts[@]}" | sort -n | tail -1)" "$TARGET"

@@ -54,6 +54,7 @@ cleanup() {
 	restart_wait
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET stellapolicy.workers" -c "ALTER SYSTEM RESET stellapolicy.worker_lock_timeout" \
 		-c "ALTER SYSTEM RESET stellapolicy.retry_backoff" -c "ALTER SYSTEM RESET stellapolicy.max_attempts" \
+		-c "ALTER SYSTEM RESET stellapolicy.run_ttl" \
 		-c "SELECT pg_reload_conf()" >/dev/null 2>&1
 	jobs -p | xargs -r kill 2>/dev/null
 }
@@ -265,6 +266,38 @@ wait_for "SELECT status <> 'running' FROM stellapolicy.policy_runs WHERE run_id 
 check "it ends canceled, its writes rolled back" \
 	"$(q -c "SELECT status FROM stellapolicy.policy_runs WHERE run_id = '$rc'"):$(findings_digest ""):$(q -c "SELECT count(*) FROM stellapolicy.effective_finding_history WHERE run_id = '$rc'")" \
 	"canceled:$before:0"
+
+# A burst of changes within stellapolicy.incremental_debounce makes one run.
+q -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-burst-1 "$pkg2")'::jsonb, 'test')" \
+  -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-burst-2 "$pkg2")'::jsonb, 'test')" \
+  -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-burst-3 "$pkg2")'::jsonb, 'test')" \
+  -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-burst-4 "$pkg2")'::jsonb, 'test')" \
+  -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-burst-5 "$pkg2")'::jsonb, 'test')" >/dev/null
+if wait_for "SELECT count(DISTINCT a) = 5 FROM stellapolicy.policy_runs, jsonb_array_elements_text(inputs->'scope'->'advisories') a WHERE policy_id = 'p' AND status = 'succeeded' AND a LIKE 'GHSA-wk-burst-%'" 20; then
+	check "five changes committed in a burst are folded into one incremental run" \
+		"$(q -c "SELECT count(*) FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND inputs->'scope'->'advisories' ? 'GHSA-wk-burst-1'"):$(q -c "SELECT count(*) FROM stellapolicy.policy_runs WHERE policy_id = 'p' AND mode = 'incremental' AND inputs->'scope'->'advisories' ?| ARRAY['GHSA-wk-burst-1', 'GHSA-wk-burst-5']")" "1:1"
+else
+	notok "burst of changes" "$(q -c "SELECT run_id, inputs->'scope' FROM stellapolicy.policy_runs WHERE mode = 'incremental' ORDER BY queued_at DESC LIMIT 3")"
+fi
+
+# stellapolicy.run_ttl: a run still running or queued past it is canceled.
+psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.run_ttl = '2s'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+holder=$!
+sleep 0.3
+rt=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2028-01-01T00:00:00Z')")
+wait $holder
+wait_for "SELECT status <> 'running' AND status <> 'queued' FROM stellapolicy.policy_runs WHERE run_id = '$rt'" 20
+check "a running run past run_ttl is canceled at its next batch boundary" \
+	"$(q -c "SELECT status || ':' || (error LIKE '%passed stellapolicy.run_ttl%') FROM stellapolicy.policy_runs WHERE run_id = '$rt'")" "canceled:true"
+set_workers 0
+rt=$(q -c "SELECT stellapolicy.stella_policy_run('p')" 2>/dev/null)
+wait_for "SELECT status = 'canceled' FROM stellapolicy.policy_runs WHERE run_id = '$rt'" 15
+check "a run queued past run_ttl is canceled by the launcher" \
+	"$(q -c "SELECT status || ':' || (error LIKE 'canceled: queued longer than stellapolicy.run_ttl%') FROM stellapolicy.policy_runs WHERE run_id = '$rt'")" "canceled:true"
+psql -X -q -d postgres -c "ALTER SYSTEM RESET stellapolicy.run_ttl" -c "SELECT pg_reload_conf()" >/dev/null
+set_workers 2
 
 # 13-14. A worker killed with SIGKILL, then the server stopped with -m immediate,
 # each in the middle of a run: after recovery the run completes once.
