@@ -20,6 +20,8 @@
 #include "postgres.h"
 
 
+#include "access/genam.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
@@ -31,6 +33,8 @@
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -504,7 +508,8 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 
 /*
  * The live affected entries of the tenant as of the advisory cursor: the
- * current revision of each advisory, unless it is withdrawn.
+ * current revision of each advisory, unless it is withdrawn; only those of
+ * the advisories in $3 when it is not NULL.
  */
 #define LIVE_CTE \
 "WITH live AS ( " \
@@ -512,6 +517,7 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 "    SELECT DISTINCT ON (advisory_id COLLATE \"C\") revision_id, advisory_id, aliases, withdrawn " \
 "    FROM stellapolicy.advisory_raw " \
 "    WHERE tenant = $1 AND ($2::bigint IS NULL OR change_seq <= $2) " \
+"      AND ($3::text[] IS NULL OR advisory_id = ANY ($3)) " \
 "    ORDER BY advisory_id COLLATE \"C\", modified DESC, change_seq DESC) cur " \
 "  WHERE withdrawn IS NULL) "
 
@@ -520,8 +526,7 @@ LIVE_CTE
 "SELECT a.revision_id, a.entry, a.ecosystem, a.package, a.ranges, a.versions, "
 "       live.advisory_id, live.aliases, a.base_ecosystem, a.match_package "
 "FROM stellapolicy.advisory_affected a JOIN live USING (revision_id) "
-"WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL "
-"  AND ($3::text[] IS NULL OR live.advisory_id = ANY ($3))";
+"WHERE a.tenant = $1 AND a.base_ecosystem IS NOT NULL";
 
 /* The SBOM revisions to scan: the named ones, or every current, active one. */
 static const char *sbom_set_sql =
@@ -634,6 +639,52 @@ static int
 cmp_entry_advisory(const void *a, const void *b)
 {
 	return strcmp((*(AffEntry *const *) a)->advisory_id, (*(AffEntry *const *) b)->advisory_id);
+}
+
+/*
+ * How the component rows are read: the whole heap in one pass, or, for a
+ * few SBOMs (an incremental run, a run of a small tenant among large
+ * ones), each SBOM revision through the primary key.
+ */
+#define SP_INDEX_SCAN_MAX_SBOMS 256
+
+typedef struct ComponentScan
+{
+	TableScanDesc scan;			/* heap pass, or NULL */
+	Relation	irel;			/* primary key, for the index path */
+	IndexScanDesc iscan;
+	ScanSbom  **list;			/* the SBOM revisions to read */
+	int			n;
+	int			pos;
+	bool		active;			/* iscan positioned on list[pos - 1] */
+	Datum		tenant;
+} ComponentScan;
+
+static bool
+next_component(ComponentScan *cs, TupleTableSlot *slot)
+{
+	if (cs->iscan == NULL)
+		return table_scan_getnextslot(cs->scan, ForwardScanDirection, slot);
+	for (;;)
+	{
+		ScanKeyData keys[3];
+		ScanSbom   *sb;
+
+		if (cs->active && index_getnext_slot(cs->iscan, ForwardScanDirection, slot))
+			return true;
+		if (cs->pos >= cs->n)
+			return false;
+		sb = cs->list[cs->pos++];
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_TEXTEQ, cs->tenant);
+		keys[0].sk_collation = cs->irel->rd_indcollation[0];
+		ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ,
+					sp_cstring_text(sb->sbom_id));
+		keys[1].sk_collation = cs->irel->rd_indcollation[1];
+		ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_INT4EQ,
+					Int32GetDatum(sb->revision));
+		index_rescan(cs->iscan, keys, 3, NULL, 0);
+		cs->active = true;
+	}
 }
 
 /*
@@ -889,9 +940,10 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		 INSTR_TIME_GET_DOUBLE(t_scan), hash_get_num_entries(affs));
 
 	/*
-	 * One pass over the component heap under the statement's snapshot.  This
-	 * is the hot path of every run, so it reads the table directly rather
-	 * than through a join: the tenant and SBOM revisions are checked here
+	 * One pass over the component heap under the statement's snapshot (or,
+	 * for a few SBOMs, their rows through the primary key).  This is the
+	 * hot path of every run, so it reads the table directly rather than
+	 * through a join: the tenant and SBOM revisions are checked here
 	 * (the same rows row-level security would show), and each component
 	 * probes the live entries of its package, and of its upstream source
 	 * package for OS packages.
@@ -900,7 +952,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		Oid			nsp = get_namespace_oid("stellapolicy", false);
 		Oid			relid = get_relname_relid("component", nsp);
 		Relation	rel;
-		TableScanDesc scan;
+		ComponentScan cs;
 		TupleTableSlot *slot;
 		AttrNumber	a_tenant = component_attnum(relid, "tenant");
 		AttrNumber	a_sbom = component_attnum(relid, "sbom_id");
@@ -925,10 +977,30 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "component");
 
 		rel = table_open(relid, AccessShareLock);
-		scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 		slot = table_slot_create(rel, NULL);
+		memset(&cs, 0, sizeof(cs));
+		cs.n = (int) hash_get_num_entries(sboms);
+		if (cs.n <= SP_INDEX_SCAN_MAX_SBOMS)
+		{
+			HASH_SEQ_STATUS hs;
+			ScanSbom   *s;
+			Oid			idx = get_relname_relid("component_pkey", nsp);
 
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			if (!OidIsValid(idx))
+				elog(ERROR, "index stellapolicy.component_pkey is missing");
+			cs.list = palloc(sizeof(ScanSbom *) * Max(cs.n, 1));
+			cs.n = 0;
+			hash_seq_init(&hs, sboms);
+			while ((s = hash_seq_search(&hs)) != NULL)
+				cs.list[cs.n++] = s;
+			cs.tenant = sp_cstring_text(tenant);
+			cs.irel = index_open(idx, AccessShareLock);
+			cs.iscan = index_beginscan(rel, cs.irel, GetActiveSnapshot(), 3, 0);
+		}
+		else
+			cs.scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+
+		while (next_component(&cs, slot))
 		{
 			char		sbuf[256];
 			char		ebuf[64];
@@ -1057,7 +1129,13 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		}
 
 		ExecDropSingleTupleTableSlot(slot);
-		table_endscan(scan);
+		if (cs.iscan != NULL)
+		{
+			index_endscan(cs.iscan);
+			index_close(cs.irel, AccessShareLock);
+		}
+		else
+			table_endscan(cs.scan);
 		table_close(rel, AccessShareLock);
 	}
 

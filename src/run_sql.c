@@ -150,7 +150,7 @@ incremental_scope(RunInput *in, const char *snapshot)
 	v[1] = CStringGetTextDatum(in->policy_id);
 	v[2] = CStringGetTextDatum(snapshot);
 	exec("SELECT previous, changes, sboms, advisories, scan_sboms, all_sboms "
-		 "FROM stellapolicy.incremental_scope($1, $2, $3)", 3, t, v, NULL, false);
+		 "FROM stellapolicy.incremental_scope($1, $2, $3)", 3, t, v, NULL, true);
 	tup = SPI_tuptable->vals[0];
 	td = SPI_tuptable->tupdesc;
 	previous = SPI_getvalue(tup, td, 1);
@@ -300,6 +300,8 @@ execute_run(const char *run_id, bool leased)
 		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 17))",
 			 2, lt, lv, NULL, false);
 		PushActiveSnapshot(GetTransactionSnapshot());
+		/* A guard set after the run was queued stops it too. */
+		sp_check_guard(tenant, in.policy_id);
 		exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
 		snapshot = MemoryContextStrdup(oldcxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 
@@ -377,7 +379,17 @@ execute_run(const char *run_id, bool leased)
 	{
 		bool		canceled = leased && (sp_run_was_canceled() ||
 										  errcode_value == ERRCODE_QUERY_CANCELED);
-		bool		retry = leased && !canceled && transient_error(errcode_value) &&
+		bool		retry;
+
+		/* A cancel that came while the run waited (say, on a lock) wins. */
+		if (leased && !canceled)
+		{
+			exec("SELECT cancel_requested FROM stellapolicy.policy_runs WHERE run_id = $1",
+				 1, t, v, NULL, false);
+			canceled = SPI_processed == 1 &&
+				strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0;
+		}
+		retry = leased && !canceled && transient_error(errcode_value) &&
 			attempts < sp_max_attempts;
 
 		t[1] = TEXTOID;

@@ -18,7 +18,9 @@
  * subtransaction rolls back the run's writes on any error, and records the
  * outcome: succeeded, queued again for a transient error (with exponential
  * backoff, up to stellapolicy.max_attempts attempts), failed, or canceled.
- * An ERROR never ends the worker; a FATAL or a crash does, and then the
+ * An ERROR in a run fails the run, never the worker (an ERROR while
+ * leasing is logged and the worker carries on); a FATAL or a crash ends
+ * the worker, and then the
  * lease is given back by the launcher (the worker's pid is no longer in
  * shared memory), or at start-up after a crash, when no worker is alive.
  *
@@ -66,7 +68,7 @@ int			sp_max_active_runs_per_tenant = 2;
 int			sp_incremental_debounce_ms = 200;
 int			sp_retry_backoff_ms = 5000;
 int			sp_priority_ageing_s = 300;
-int			sp_worker_lock_timeout_ms = 60000;
+int			sp_worker_lock_timeout_ms = 30000;
 
 typedef struct SpWorkerSlot
 {
@@ -140,7 +142,10 @@ set_latch_of(int pgprocno)
 		SetLatch(&ProcGlobal->allProcs[pgprocno].procLatch);
 }
 
-/* Set the latch of the launcher and, if asked, of every worker. */
+/*
+ * Set the latches of the launcher (unless it is the caller) and, if asked,
+ * of every worker.
+ */
 static void
 wake(bool workers_too)
 {
@@ -150,7 +155,7 @@ wake(bool workers_too)
 	if (sp_shared == NULL)
 		return;
 	SpinLockAcquire(&sp_shared->mutex);
-	if (sp_shared->launcher_pid != 0)
+	if (sp_shared->launcher_pid != 0 && sp_shared->launcher_pid != MyProcPid)
 		procs[n++] = sp_shared->launcher_pgprocno;
 	for (int i = 0; workers_too && i < SP_MAX_WORKERS; i++)
 		if (sp_shared->slots[i].pid != 0)
@@ -251,7 +256,15 @@ sp_in_worker_run(void)
 bool
 sp_run_was_canceled(void)
 {
-	return cancel_hit;
+	bool		flagged = false;
+
+	if (my_slot >= 0 && sp_shared != NULL)
+	{
+		SpinLockAcquire(&sp_shared->mutex);
+		flagged = sp_shared->slots[my_slot].cancel;
+		SpinLockRelease(&sp_shared->mutex);
+	}
+	return cancel_hit || flagged;
 }
 
 void
@@ -341,16 +354,17 @@ static bool
 worker_step(MemoryContext loopcxt)
 {
 	char	   *volatile run_id;
-	TimestampTz deadline = 0;
+	volatile TimestampTz deadline = 0;
 	SpWorkerSlot *slot = &sp_shared->slots[my_slot];
 
-	/* Lease. */
+	/* Lease.  An error here (say, the extension being dropped) is logged. */
+	run_id = NULL;
+	PG_TRY();
 	{
 		Oid			t[4] = {INT4OID, FLOAT8OID, INT4OID, FLOAT8OID};
 		Datum		v[4];
 		bool		isnull;
 
-		run_id = NULL;
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -386,6 +400,15 @@ worker_step(MemoryContext loopcxt)
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(loopcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		run_id = NULL;
+	}
+	PG_END_TRY();
 	if (run_id == NULL)
 	{
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -407,11 +430,13 @@ worker_step(MemoryContext loopcxt)
 
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
-		snprintf(lt, sizeof(lt), "%d", sp_worker_lock_timeout_ms);
-		SetConfigOption("lock_timeout", lt, PGC_SUSET, PGC_S_SESSION);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
+		/* For this transaction only: leasing keeps the default. */
+		snprintf(lt, sizeof(lt), "%dms", sp_worker_lock_timeout_ms);
+		(void) set_config_option("lock_timeout", lt, PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 		pgstat_report_activity(STATE_RUNNING, psprintf("stellapolicy: run %s", run_id));
 		sp_execute_leased_run(run_id);
 		SPI_finish();
@@ -470,7 +495,7 @@ sp_worker_main(Datum arg)
 	before_shmem_exit(slot_detach, Int32GetDatum(index));
 
 	ereport(LOG,
-			(errmsg("stellapolicy worker started worker=%d database=%s", index, sp_database_name)));
+			(errmsg("stellapolicy worker started slot=%d database=%s", index, sp_database_name)));
 
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "stellapolicy worker loop",
 									ALLOCSET_DEFAULT_SIZES);
@@ -594,7 +619,7 @@ live_workers(void)
 	for (int i = 0; i < nstuck; i++)
 	{
 		ereport(WARNING,
-				(errmsg("stellapolicy worker %d made no progress for stellapolicy.lease_timeout and is stopped",
+				(errmsg("stellapolicy worker pid=%d made no progress for stellapolicy.lease_timeout and is stopped",
 						(int) stuck[i]),
 				 errhint("Its run goes back to the queue; raise stellapolicy.lease_timeout if runs legitimately pause this long.")));
 		kill(stuck[i], SIGTERM);
@@ -801,7 +826,7 @@ sp_worker_init(void)
 	DefineCustomIntVariable("stellapolicy.worker_lock_timeout",
 							"lock_timeout of the runs the workers execute; a run that times out is retried.",
 							NULL,
-							&sp_worker_lock_timeout_ms, 60000, 0, INT_MAX,
+							&sp_worker_lock_timeout_ms, 30000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	if (!process_shared_preload_libraries_in_progress)

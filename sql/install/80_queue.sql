@@ -103,12 +103,13 @@ CREATE TRIGGER vex_resolution_change AFTER INSERT ON @extschema@.vex_resolution
 CREATE FUNCTION @extschema@.incremental_scope(p_tenant text, p_policy text, p_current text,
 	OUT previous text, OUT changes bigint, OUT sboms text[], OUT advisories text[],
 	OUT scan_sboms text[], OUT all_sboms boolean)
-	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+	-- STABLE: every query reads with the run's own snapshot.
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	prev pg_snapshot;
 	cur pg_snapshot := p_current::pg_snapshot;
-	vulns text[];
+	names text[];
 BEGIN
 	SELECT r.inputs->>'changeSnapshot' INTO previous FROM @extschema@.policy_runs r
 	 WHERE r.tenant = p_tenant AND r.policy_id = p_policy AND r.status = 'succeeded'
@@ -122,50 +123,54 @@ BEGIN
 	SELECT count(*),
 		   coalesce(array_agg(DISTINCT c.key) FILTER (WHERE c.kind = 'sbom'), '{}'),
 		   coalesce(array_agg(DISTINCT c.key) FILTER (WHERE c.kind = 'advisory'), '{}'),
-		   coalesce(array_agg(DISTINCT upper(c.key)) FILTER (WHERE c.kind = 'vex'), '{}')
-	  INTO changes, sboms, advisories, vulns
+		   coalesce(array_agg(DISTINCT upper(c.key)) FILTER (WHERE c.kind IN ('advisory', 'vex')), '{}')
+	  INTO changes, sboms, advisories, names
 	  FROM @extschema@.input_change c
 	 WHERE c.tenant = p_tenant AND c.xid >= pg_snapshot_xmin(prev)
 	   AND NOT pg_visible_in_snapshot(c.xid, prev) AND pg_visible_in_snapshot(c.xid, cur);
 
-	-- A VEX statement touches the advisories its vulnerability names.
-	IF cardinality(vulns) > 0 THEN
+	-- A VEX statement, or a tag, names a vulnerability: the advisories
+	-- with that id or alias (compared case-insensitively, as VEX matching does).
+	IF cardinality(names) > 0 THEN
 		SELECT array_agg(DISTINCT x) INTO advisories FROM (
 			SELECT unnest(advisories) AS x
 			UNION
 			SELECT a.advisory_id FROM @extschema@.advisory_raw a
 			 WHERE a.tenant = p_tenant
-			   AND (upper(a.advisory_id) = ANY (vulns)
-					OR EXISTS (SELECT 1 FROM unnest(a.aliases) al WHERE upper(al) = ANY (vulns)))
-			UNION
-			SELECT unnest(vulns)) u;
+			   AND (upper(a.advisory_id) = ANY (names)
+					OR EXISTS (SELECT 1 FROM unnest(a.aliases) al WHERE upper(al) = ANY (names)))) u;
+		advisories := coalesce(advisories, '{}');
 	END IF;
 
-	-- Which SBOMs hold the packages of those advisories (any revision)?
-	-- OS packages may match through their source package, which the BOM
-	-- index does not cover: then every SBOM is read.
+	-- OS packages may match an advisory through their source package,
+	-- which the BOM index does not cover: then every SBOM is read.  An
+	-- ecosystem's components share a purl type, so one row tells.
 	all_sboms := EXISTS (
 		SELECT 1 FROM @extschema@.advisory_raw a
 		  JOIN @extschema@.advisory_affected e ON e.revision_id = a.revision_id
 		 WHERE a.tenant = p_tenant AND a.advisory_id = ANY (advisories)
-		   AND EXISTS (SELECT 1 FROM @extschema@.component c
-						WHERE c.tenant = p_tenant AND c.match_ecosystem = e.base_ecosystem
-						  AND c.purl_type IN ('deb', 'rpm', 'apk', 'alpine')));
+		   AND (SELECT c.purl_type FROM @extschema@.component c
+				 WHERE c.tenant = p_tenant AND c.match_ecosystem = e.base_ecosystem
+				 LIMIT 1) IN ('deb', 'rpm', 'apk', 'alpine'));
 	IF all_sboms THEN
 		scan_sboms := NULL;
 		RETURN;
 	END IF;
+
+	-- The current, active SBOMs that changed or hold a package of those
+	-- advisories (in any of their revisions), through the BOM index.
 	SELECT coalesce(array_agg(s.sbom_id ORDER BY s.sbom_id COLLATE "C"), '{}') INTO scan_sboms
 	  FROM @extschema@.sbom s
 	 WHERE s.tenant = p_tenant AND s.is_current AND s.active
 	   AND (s.sbom_id = ANY (sboms)
-			OR EXISTS (SELECT 1 FROM @extschema@.advisory_raw a
-						 JOIN @extschema@.advisory_affected e ON e.revision_id = a.revision_id
-						 JOIN @extschema@.component c
-						   ON c.tenant = p_tenant AND c.match_ecosystem = e.base_ecosystem
-						  AND c.match_package = e.match_package AND c.sbom_id = s.sbom_id
-						  AND c.revision = s.revision
-						WHERE a.tenant = p_tenant AND a.advisory_id = ANY (advisories)));
+			OR (s.sbom_id, s.revision) IN (
+				SELECT c.sbom_id, c.revision
+				  FROM @extschema@.advisory_raw a
+				  JOIN @extschema@.advisory_affected e ON e.revision_id = a.revision_id
+				  JOIN @extschema@.component c
+					ON c.tenant = p_tenant AND c.match_ecosystem = e.base_ecosystem
+				   AND c.match_package = e.match_package
+				 WHERE a.tenant = p_tenant AND a.advisory_id = ANY (advisories)));
 END
 $$;
 
@@ -252,8 +257,9 @@ BEGIN
 	 WHERE status = 'running' AND lease_owner = ANY (p_live);
 
 	UPDATE @extschema@.policy_runs
-	   SET status = CASE WHEN attempts >= p_max_attempts THEN 'failed' ELSE 'queued' END,
-		   finished_at = CASE WHEN attempts >= p_max_attempts THEN clock_timestamp() END,
+	   SET status = CASE WHEN cancel_requested THEN 'canceled'
+						 WHEN attempts >= p_max_attempts THEN 'failed' ELSE 'queued' END,
+		   finished_at = CASE WHEN cancel_requested OR attempts >= p_max_attempts THEN clock_timestamp() END,
 		   error = 'lease released: worker ' || lease_owner || ' ended during attempt ' || attempts,
 		   lease_owner = NULL, lease_expires = NULL
 	 WHERE status = 'running' AND lease_owner IS NOT NULL
@@ -302,6 +308,16 @@ BEGIN
 		CONTINUE WHEN EXISTS (SELECT 1 FROM @extschema@.policy_runs q
 							   WHERE q.tenant = p.tenant AND q.policy_id = p.policy_id
 								 AND q.status IN ('queued', 'running'));
+		-- Runs of a policy stopped by its determinism guard are refused.
+		CONTINUE WHEN EXISTS (SELECT 1 FROM @extschema@.policy_guard g
+							   WHERE g.tenant = p.tenant AND g.policy_id = p.policy_id
+								 AND g.cleared_at IS NULL);
+		-- After an incremental run failed or was canceled, wait a minute.
+		CONTINUE WHEN (SELECT r.mode = 'incremental' AND r.status IN ('failed', 'canceled')
+							  AND r.finished_at > clock_timestamp() - interval '1 minute'
+						 FROM @extschema@.policy_runs r
+						WHERE r.tenant = p.tenant AND r.policy_id = p.policy_id AND r.finished_at IS NOT NULL
+						ORDER BY r.finished_at DESC LIMIT 1);
 		prev := (p.inputs->>'changeSnapshot')::pg_snapshot;
 		SELECT max(c.at), min(c.at) INTO newest, oldest
 		  FROM @extschema@.input_change c
@@ -313,10 +329,16 @@ BEGIN
 			wait_ms := least(coalesce(wait_ms, left_ms), left_ms);
 			CONTINUE;
 		END IF;
-		PERFORM set_config('stellapolicy.tenant', p.tenant, true);
-		PERFORM @extschema@.stella_policy_run(p.policy_id, mode => 'incremental',
-											  env => coalesce(p.inputs->'env', '{}'),
-											  priority => 'high');
+		-- One policy's refusal never stops the others.
+		BEGIN
+			PERFORM set_config('stellapolicy.tenant', p.tenant, true);
+			PERFORM @extschema@.stella_policy_run(p.policy_id, mode => 'incremental',
+												  env => coalesce(p.inputs->'env', '{}'),
+												  priority => 'high');
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'stellapolicy could not queue an incremental run of policy "%" of tenant "%": %',
+				p.policy_id, p.tenant, SQLERRM;
+		END;
 	END LOOP;
 	RETURN wait_ms;
 END

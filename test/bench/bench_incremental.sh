@@ -10,15 +10,15 @@
 # 1. Latency.  After one full baseline run of the policy (wait => true),
 #    each change ingests one new OSV advisory (advisory_ingest) naming an
 #    npm or PyPI package found in about 1% of the SBOMs, every version
-#    affected.  The launcher
-#    queues an incremental run once the change has settled
-#    (stellapolicy.incremental_debounce) and a worker executes it.  Latency
-#    is the time from the client's commit of the advisory to finished_at of
-#    the succeeded incremental run whose scope names the advisory; each
-#    change waits for its run before the next.  The run's own length
-#    (finished_at - started_at) and the queueing delay (started_at - commit)
-#    are printed beside it, with the run's phases taken from the server log
-#    (the workers log at DEBUG1 while the changes are measured).
+#    affected.  The launcher queues an incremental run once the change has
+#    settled (stellapolicy.incremental_debounce) and a worker executes it.
+#    Latency is the time from the client's commit of the advisory to
+#    finished_at of the succeeded incremental run whose scope names the
+#    advisory; each change waits for its run before the next.  The run's
+#    own length (finished_at - started_at) and the queueing delay
+#    (started_at - commit) are printed beside it, with the run's phases
+#    taken from the server log (the workers log at DEBUG1 while the
+#    changes are measured).
 # 2. Throughput.  TPUT_RUNS (200) queued full runs of TPUT_POLICIES (10)
 #    policies, round-robin, in a tenant without SBOMs: runs of one policy
 #    are serialised, so several policies let the workers run in parallel.
