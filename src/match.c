@@ -52,6 +52,7 @@
 #include "stellapolicy.h"
 #include "version.h"
 #include "match.h"
+#include "progress.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(stellapolicy_version_cmp);
@@ -970,6 +971,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		AttrNumber	a_ver = component_attnum(relid, "match_version");
 		size_t		tenant_len = strlen(tenant);
 		int			rows_since_reset = 0;
+		int64		components_done = 0;
 		ScanSbom   *last_sb = NULL;
 		char		pbuf[512];
 
@@ -1038,6 +1040,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 				sb = last_sb = hash_search(sboms, sbom_id, HASH_FIND, NULL);
 			if (sb == NULL || sb->revision != DatumGetInt32(slot->tts_values[a_rev - 1]))
 				goto next;
+			components_done++;
 
 			/* The live entries of its package, and of its source package. */
 			eco = attr_cstring(slot, a_eco, ebuf, sizeof(ebuf));
@@ -1124,10 +1127,12 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			{
 				MemoryContextReset(rowcxt);
 				rows_since_reset = 0;
+				sp_progress_set(SP_PROGRESS_COMPONENTS_DONE, components_done);
 				sp_run_checkpoint();
 			}
 		}
 
+		sp_progress_set(SP_PROGRESS_COMPONENTS_DONE, components_done);
 		ExecDropSingleTupleTableSlot(slot);
 		if (cs.iscan != NULL)
 		{

@@ -50,6 +50,7 @@
 #include "match.h"
 #include "pgutil.h"
 #include "policy.h"
+#include "progress.h"
 #include "run.h"
 #include "stellapolicy.h"
 #include "worker.h"
@@ -481,6 +482,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	INSTR_TIME_SET_CURRENT(clock);
 
 	/* Inputs: SBOM revisions, env. */
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_READING_INPUTS);
 	resolve_sboms(in, &sbom_digests);
 	if (in->env != (Datum) 0)
 		sp_env_entries(in->env, &env, &nenv);
@@ -551,6 +553,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	}
 
 	phase_done("inputs", &clock);
+	sp_progress_set(SP_PROGRESS_COMPONENTS_TOTAL, out->components);
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_SCANNING);
 
 	/* Candidate tuples, in byte order. */
 	cands.cxt = runcxt;
@@ -684,6 +688,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	}
 
 	phase_done("details", &clock);
+	sp_progress_set(SP_PROGRESS_TUPLES_TOTAL, cands.n);
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_EVALUATING);
 
 	/* Evaluate every tuple. */
 	out->nrules = sp_policy_rule_count(policy);
@@ -716,7 +722,10 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			RunFinding *f = &out->findings[out->nfindings];
 
 			if (i % 1024 == 0)
+			{
+				sp_progress_set(SP_PROGRESS_TUPLES_DONE, i);
 				sp_run_checkpoint();
+			}
 			/* Neighbours often share the advisory revision. */
 			if (last_a == NULL || last_a->revision_id != cd->revision_id)
 				last_a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
@@ -873,6 +882,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	}
 
 	phase_done("evaluate", &clock);
+	sp_progress_set(SP_PROGRESS_TUPLES_DONE, cands.n);
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_HASHING);
 
 	/*
 	 * Findings in the order the hash and the writer use.  Sorting pointers
@@ -1200,6 +1211,7 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 			ExecConstraints(rri, sl, estate);
 		}
 		table_multi_insert(rel, slots, cnt, cid, 0, bis);
+		sp_progress_set(SP_PROGRESS_FINDINGS_DONE, start + cnt);
 		for (int k = 0; k < cnt; k++)
 		{
 			List	   *recheck = ExecInsertIndexTuples(rri, slots[k], estate,
@@ -1349,6 +1361,7 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	instr_time	clock;
 
 	INSTR_TIME_SET_CURRENT(clock);
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_MERGING);
 	partoid = ensure_partition(in->policy_id);
 
 	/* The history trigger names this run as the one that changed rows. */
@@ -1452,6 +1465,8 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	}
 
 	phase_done("merge", &clock);
+	sp_progress_set(SP_PROGRESS_FINDINGS_TOTAL, nnew + upd.n + del.n);
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_WRITING);
 
 	/* New findings go in like COPY; SQL only if the partition has triggers. */
 	if (nnew > 0 && !insert_direct(partoid, in, newrows, nnew, run_id))
@@ -1485,6 +1500,9 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 	}
 
 	phase_done("write", &clock);
+	sp_progress_set(SP_PROGRESS_FINDINGS_DONE, nnew + upd.n + del.n);
+	if (in->explain)
+		sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_WRITING_EXPLAIN);
 
 	/* Explain traces. */
 	if (in->explain)

@@ -35,6 +35,7 @@
 
 #include "pgutil.h"
 #include "policy.h"
+#include "progress.h"
 #include "run.h"
 #include "stellapolicy.h"
 #include "worker.h"
@@ -280,6 +281,7 @@ execute_run(const char *run_id, bool leased)
 	ereport(LOG,
 			(errmsg("stellapolicy run started run_id=%s tenant=%s policy=%s version=%d mode=%s attempt=%d",
 					run_id, tenant, in.policy_id, in.version, mode, attempts)));
+	sp_progress_start(run_id, tenant, in.policy_id, mode);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
@@ -343,6 +345,7 @@ execute_run(const char *run_id, bool leased)
 	PG_END_TRY();
 
 	/* The record: stats, cursors, hash, or the error. */
+	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_RECORDING);
 	t[0] = TEXTOID;
 	v[0] = CStringGetTextDatum(run_id);
 	if (ok)
@@ -425,6 +428,7 @@ execute_run(const char *run_id, bool leased)
 		}
 	}
 
+	sp_progress_end();
 	{
 		instr_time	now;
 

@@ -53,6 +53,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "progress.h"
 #include "run.h"
 #include "worker.h"
 
@@ -69,6 +70,10 @@ int			sp_incremental_debounce_ms = 200;
 int			sp_retry_backoff_ms = 5000;
 int			sp_priority_ageing_s = 300;
 int			sp_worker_lock_timeout_ms = 30000;
+int			sp_sla_full_s = 30 * 60;
+int			sp_sla_incremental_s = 5 * 60;
+int			sp_incremental_cycle_s = 60;
+char	   *sp_nightly_deadline = NULL;
 
 typedef struct SpWorkerSlot
 {
@@ -115,6 +120,7 @@ sp_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(SpShared)));
+	RequestAddinShmemSpace(MAXALIGN(sp_progress_shmem_size()));
 }
 
 static void
@@ -132,6 +138,7 @@ sp_shmem_startup(void)
 		memset(sp_shared, 0, sizeof(SpShared));
 		SpinLockInit(&sp_shared->mutex);
 	}
+	sp_progress_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -775,6 +782,24 @@ sp_launcher_main(Datum arg)
 
 /* ---------- settings and registration ---------- */
 
+/* A nightly deadline is a UTC time of day, HH:MM or HH:MM:SS. */
+static bool
+check_deadline(char **newval, void **extra, GucSource source)
+{
+	int			h,
+				m,
+				s = 0;
+	char		tail;
+
+	if (*newval != NULL &&
+		(sscanf(*newval, "%2d:%2d:%2d%c", &h, &m, &s, &tail) == 3 ||
+		 sscanf(*newval, "%2d:%2d%c", &h, &m, &tail) == 2) &&
+		h >= 0 && h < 24 && m >= 0 && m < 60 && s >= 0 && s < 60)
+		return true;
+	GUC_check_errdetail("A nightly deadline is a UTC time of day, HH:MM or HH:MM:SS.");
+	return false;
+}
+
 void
 sp_worker_init(void)
 {
@@ -828,6 +853,28 @@ sp_worker_init(void)
 							NULL,
 							&sp_worker_lock_timeout_ms, 30000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	/* What the alerts of policy_alerts compare with. */
+	DefineCustomIntVariable("stellapolicy.sla_full",
+							"Longest a full run may take before policy_alerts reports it.",
+							NULL,
+							&sp_sla_full_s, 30 * 60, 1, 7 * 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stellapolicy.sla_incremental",
+							"Longest an incremental run may take before policy_alerts reports it.",
+							NULL,
+							&sp_sla_incremental_s, 5 * 60, 1, 7 * 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stellapolicy.incremental_cycle",
+							"Time in which a change is expected to be covered by an incremental run.",
+							"The incremental backlog is counted in these cycles; policy_alerts reports a backlog older than three.",
+							&sp_incremental_cycle_s, 60, 1, 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("stellapolicy.nightly_deadline",
+							   "UTC time of day by which each scheduled nightly run must have finished.",
+							   NULL,
+							   &sp_nightly_deadline, "07:00",
+							   PGC_SUSET, 0, check_deadline, NULL, NULL);
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;

@@ -486,6 +486,7 @@ BEGIN
 				  me, '@extschema@', policy_id);
 	EXECUTE 'SELECT cron.schedule_in_database($1, $2, $3, $4)'
 		INTO job USING @extschema@.cron_job_name(me, policy_id), schedule, cmd, current_database();
+	PERFORM @extschema@.nightly_register(policy_id, job, schedule);
 	RETURN job;
 END
 $$;
@@ -505,6 +506,7 @@ BEGIN
 		RETURN false;
 	END IF;
 	EXECUTE 'SELECT cron.unschedule($1::name)' INTO ok USING name;
+	PERFORM @extschema@.nightly_unregister(policy_id);
 	RETURN ok;
 END
 $$;

@@ -14,7 +14,7 @@ BEGIN
 							 'vex_resolution', 'policy_version', 'policy_transition',
 							 'policy_runs', 'policy_run_events', 'effective_finding',
 							 'effective_finding_history', 'policy_explain', 'policy_guard',
-							 'golden_sbom', 'input_change', 'queue_turn']
+							 'golden_sbom', 'input_change', 'queue_turn', 'nightly_schedule']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('CREATE POLICY tenant_isolation ON @extschema@.%I '
@@ -74,6 +74,17 @@ GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_cancel(text),
 GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_wait(text, interval),
 	@extschema@.workers_available()
 	TO stellapolicy_reader;
+GRANT SELECT ON @extschema@.pg_stat_policy_runs, @extschema@.pg_stat_policy_queue,
+	@extschema@.pg_stat_progress_policy_run, @extschema@.policy_alerts
+	TO stellapolicy_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.alert_settings(), @extschema@.run_progress(),
+	@extschema@.prom_label(text), @extschema@.metrics()
+	TO stellapolicy_reader;
+GRANT USAGE ON SCHEMA @extschema@ TO pg_monitor;
+GRANT EXECUTE ON FUNCTION @extschema@.metrics() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION @extschema@.nightly_register(text, bigint, text),
+	@extschema@.nightly_unregister(text)
+	TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.schedule_nightly(text, text),
 	@extschema@.unschedule_nightly(text),
 	@extschema@.cron_job_name(text, text)
