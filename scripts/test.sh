@@ -13,7 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The reference programs of the differential version test.  Node.js and a
 # JDK may already be there from outside Debian (a Debian npm would conflict
 # with such a Node.js): ask for them only when the command is missing.
-EXTRA_PACKAGES="python3-packaging python3-rpm rpm maven libdpkg-perl"
+EXTRA_PACKAGES="python3-packaging python3-rpm rpm maven libdpkg-perl python3-prometheus-client python3-yaml"
 command -v javac >/dev/null 2>&1 || EXTRA_PACKAGES="$EXTRA_PACKAGES default-jdk-headless"
 command -v node >/dev/null 2>&1 || EXTRA_PACKAGES="$EXTRA_PACKAGES nodejs"
 command -v npm >/dev/null 2>&1 || EXTRA_PACKAGES="$EXTRA_PACKAGES npm"
