@@ -180,6 +180,37 @@ print('parsed' if ok else 'mismatch ' + json.dumps({k: [(s.name, s.labels, s.val
 PY
 )
 check "metrics() parses as Prometheus text and its values equal the run records" "$got" parsed
+
+# The shipped postgres_exporter queries run, with the columns they declare;
+# the Grafana dashboard asks only for series that metrics() exposes.
+got=$($PY - "$DB" /tmp/sp_metrics.txt <<'PY'
+import json, re, subprocess, sys, yaml
+db, metrics_file = sys.argv[1], sys.argv[2]
+bad = []
+for key, spec in yaml.safe_load(open('docs/monitoring/postgres_exporter.yaml')).items():
+    cols = [list(m)[0] for m in spec['metrics']]
+    out = subprocess.run(['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c',
+                          'SELECT * FROM (' + spec['query'] + ') q LIMIT 0'],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        bad.append(key + ': ' + out.stderr.strip())
+        continue
+    names = subprocess.run(['psql', '-X', '-q', '-At', '-d', db, '-c',
+                            'CREATE TEMP VIEW q AS ' + spec['query'] + '; SELECT string_agg(attname, \',\' ORDER BY attnum) FROM pg_attribute WHERE attrelid = \'q\'::regclass'],
+                           capture_output=True, text=True).stdout.strip().split(',')
+    for c in cols:
+        if c not in names:
+            bad.append(key + ': no column ' + c)
+exposed = set(re.findall(r'^(policy_\w+?)(?:\{| )', open(metrics_file).read(), re.M))
+for p in json.load(open('docs/monitoring/grafana-dashboard.json'))['panels']:
+    for t in p['targets']:
+        for name in re.findall(r'\b(policy_\w+)\{', t['expr']):
+            if name not in exposed:
+                bad.append('dashboard panel %r asks for %s' % (p['title'], name))
+print('consistent' if not bad else '; '.join(bad))
+PY
+)
+check "the postgres_exporter queries run with their declared columns; the dashboard uses only exposed series" "$got" consistent
 rm -f /tmp/sp_metrics.txt
 
 echo "1..$n"
