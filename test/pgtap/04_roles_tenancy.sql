@@ -13,21 +13,7 @@ GRANT stellapolicy_author TO sp_t_author;
 GRANT stellapolicy_operator TO sp_t_operator;
 GRANT stellapolicy_admin TO sp_t_admin;
 
--- Run sql as role r acting for tenant t; the first column of the first row,
--- or 'SQLSTATE: message' of the error.
-CREATE FUNCTION pg_temp.as_role(r text, t text, sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	res text;
-BEGIN
-	PERFORM set_config('stellapolicy.tenant', t, true);
-	PERFORM set_config('role', r, true);
-	EXECUTE sql INTO res;
-	PERFORM set_config('role', 'none', true);
-	RETURN coalesce(res, 'null');
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/pgtap/helpers.psql
 
 -- Two tenants with one SBOM each, loaded by the superuser.
 SET LOCAL stellapolicy.tenant = 'acme';

@@ -20,22 +20,6 @@ GRANT stellapolicy_operator TO sp_m_operator;
 GRANT stellapolicy_admin TO sp_m_admin;
 GRANT pg_monitor TO sp_m_monitor;
 
--- Run sql as role r for tenant t: the first column of the first row, or
--- 'SQLSTATE: message'.
-CREATE FUNCTION pg_temp.as_role(r text, t text, sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	res text;
-BEGIN
-	PERFORM set_config('stellapolicy.tenant', t, true);
-	PERFORM set_config('role', r, true);
-	EXECUTE sql INTO res;
-	PERFORM set_config('role', 'none', true);
-	RETURN coalesce(res, 'null');
-EXCEPTION WHEN OTHERS THEN
-	PERFORM set_config('role', 'none', true);
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 -- A tenant whose name holds quotes, a dot, unicode and SQL, and a plain one.
 \set evil 'o''hara.ünï"; DROP TABLE stellapolicy.sbom; --'

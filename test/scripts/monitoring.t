@@ -79,7 +79,7 @@ set_workers 2
 wait_for "SELECT NOT EXISTS (SELECT 1 FROM stellapolicy.policy_runs WHERE status IN ('queued', 'running'))" 60
 
 # A run over its SLA: critical while it runs, a warning once it is over.
-psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(2.5)" -c "COMMIT" >/dev/null 2>&1 &
+hold_findings_lock 2.5
 holder=$!
 sleep 0.3
 r_slow=$(q -c "SELECT stellapolicy.stella_policy_run('p2', evaluation_time => '2026-06-01T00:00:00Z')")

@@ -178,7 +178,7 @@ check "the other tenant's single run started after at most one run of the busy t
 psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.worker_lock_timeout = '200ms'" -c "ALTER SYSTEM SET stellapolicy.retry_backoff = '400ms'" \
 	-c "ALTER SYSTEM SET stellapolicy.max_attempts = 3" -c "ALTER SYSTEM SET stellapolicy.workers = 2" -c "SELECT pg_reload_conf()" >/dev/null
 workers_up 2
-psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" -c "COMMIT" >/dev/null 2>&1 &
+hold_findings_lock 6
 holder=$!
 sleep 0.5
 rr=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2026-06-01T00:00:00Z')")
@@ -199,7 +199,7 @@ psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.worker_lock_timeout = '
 
 # 12. Cancel of a running run: it stops at its next batch boundary, nothing written.
 before=$(findings_digest "")
-psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+hold_findings_lock 3
 holder=$!
 sleep 0.3
 rc=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2028-01-01T00:00:00Z')")
@@ -227,7 +227,7 @@ fi
 # stellapolicy.run_ttl: a run still running or queued past it is canceled.
 psql -X -q -d postgres -c "ALTER SYSTEM SET stellapolicy.run_ttl = '2s'" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
-psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+hold_findings_lock 3
 holder=$!
 sleep 0.3
 rt=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2028-01-01T00:00:00Z')")
@@ -247,7 +247,7 @@ set_workers 2
 # each in the middle of a run: after recovery the run completes once.
 for how in sigkill immediate; do
 	if [ $how = sigkill ]; then at='2028-01-01T00:00:00Z'; else at='2027-01-01T00:00:00Z'; fi
-	psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(30)" -c "COMMIT" >/dev/null 2>&1 &
+	hold_findings_lock 30
 	holder=$!
 	sleep 0.3
 	rk=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '$at')")

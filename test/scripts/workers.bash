@@ -44,6 +44,14 @@ restart_wait() {
 	done
 	return 1
 }
+# Hold an ACCESS EXCLUSIVE lock on the findings for SECONDS, in the
+# background, so that a run stops where it first touches them (before it
+# writes).  The caller waits for $! when it needs the lock released.
+hold_findings_lock() {
+	psql -X -q -d "$DB" -c "BEGIN" -c "LOCK TABLE stellapolicy.effective_finding IN ACCESS EXCLUSIVE MODE" \
+		-c "SELECT pg_sleep($1)" -c "COMMIT" >/dev/null 2>&1 &
+}
+
 # Put the settings the tests change back, and stop leftover jobs.
 cleanup() {
 	restart_wait
