@@ -653,8 +653,7 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 	{
 		/* The workers hear of it when this transaction commits. */
 		sp_wake_at_commit();
-		exec("SELECT stellapolicy.workers_available()", 0, NULL, NULL, NULL, true);
-		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") != 0)
+		if (!sp_workers_available())
 			ereport(WARNING,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("run \"%s\" is queued, but no background worker serves database \"%s\"",

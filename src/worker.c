@@ -243,13 +243,19 @@ stellapolicy_worker_signal_cancel(PG_FUNCTION_ARGS)
 }
 
 /* Does a background worker serve this database? */
-Datum
-stellapolicy_workers_available(PG_FUNCTION_ARGS)
+bool
+sp_workers_available(void)
 {
 	char	   *db = get_database_name(MyDatabaseId);
 
-	PG_RETURN_BOOL(sp_shared != NULL && sp_workers > 0 && db != NULL &&
-				   sp_database_name != NULL && strcmp(db, sp_database_name) == 0);
+	return sp_shared != NULL && sp_workers > 0 && db != NULL &&
+		sp_database_name != NULL && strcmp(db, sp_database_name) == 0;
+}
+
+Datum
+stellapolicy_workers_available(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(sp_workers_available());
 }
 
 /* ---------- hooks for the run engine ---------- */
@@ -319,11 +325,18 @@ slot_detach(int code, Datum arg)
 	SpinLockRelease(&sp_shared->mutex);
 }
 
+/* Column col of the first row SPI returned. */
+static Datum
+first_row_value(int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
+}
+
 static bool
 extension_present(void)
 {
-	int			rc = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'stellapolicy'",
-								 true, 1);
+	int			rc = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension "
+								 "WHERE extname = 'stellapolicy'", true, 1);
 
 	return rc == SPI_OK_SELECT && SPI_processed == 1;
 }
@@ -392,12 +405,12 @@ worker_step(MemoryContext loopcxt)
 				elog(ERROR, "lease_run failed");
 			if (SPI_processed == 1)
 			{
-				Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+				Datum		d = first_row_value(1, &isnull);
 
 				if (!isnull)
 				{
 					run_id = MemoryContextStrdup(loopcxt, TextDatumGetCString(d));
-					d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+					d = first_row_value(2, &isnull);
 					if (!isnull && sp_run_ttl_s > 0)
 						deadline = DatumGetTimestampTz(d) + (int64) sp_run_ttl_s * USECS_PER_SEC;
 				}
@@ -668,7 +681,7 @@ launcher_round(void)
 		if (SPI_execute_with_args("SELECT stellapolicy.queue_housekeeping($1, make_interval(secs => $2), $3, "
 								  "make_interval(secs => $4))", 4, t, v, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "queue_housekeeping failed");
-		released = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		released = DatumGetInt32(first_row_value(1, &isnull));
 		if (released > 0)
 			ereport(LOG,
 					(errmsg("stellapolicy gave back leases=%d of workers that ended", released)));
@@ -680,7 +693,7 @@ launcher_round(void)
 								  1, t, v, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "plan_incremental failed");
 		{
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			Datum		d = first_row_value(1, &isnull);
 
 			if (!isnull)
 				sleep_ms = Min(sleep_ms, Max(DatumGetInt32(d), 1));
@@ -691,7 +704,7 @@ launcher_round(void)
 						"FROM stellapolicy.policy_runs WHERE status = 'queued' AND not_before IS NOT NULL",
 						false, 1) == SPI_OK_SELECT && SPI_processed == 1)
 		{
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			Datum		d = first_row_value(1, &isnull);
 
 			if (!isnull)
 				sleep_ms = Min(sleep_ms, Max(DatumGetInt64(d), 1));

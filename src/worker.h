@@ -38,6 +38,9 @@ extern bool sp_in_worker_run(void);
 /* Did the last error come from a cancellation (or the run's time to live)? */
 extern bool sp_run_was_canceled(void);
 
+/* Does a background worker serve this database? */
+extern bool sp_workers_available(void);
+
 /* Wake the launcher and the workers when this transaction commits. */
 extern void sp_wake_at_commit(void);
 

@@ -94,6 +94,29 @@ CREATE TRIGGER vex_change AFTER INSERT ON @extschema@.vex_raw
 CREATE TRIGGER vex_resolution_change AFTER INSERT ON @extschema@.vex_resolution
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.change_from_input();
 
+-- The baseline of a policy's next incremental run: its latest succeeded
+-- full or incremental run that recorded the snapshot it read with.
+CREATE FUNCTION @extschema@.baseline_run(p_tenant text, p_policy text)
+	RETURNS @extschema@.policy_runs
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT r.* FROM @extschema@.policy_runs r
+	 WHERE r.tenant = p_tenant AND r.policy_id = p_policy AND r.status = 'succeeded'
+	   AND r.mode IN ('full', 'incremental') AND r.inputs ? 'changeSnapshot'
+	 ORDER BY r.finished_at DESC LIMIT 1
+	$$;
+
+-- The changes of a tenant that a snapshot did not see (a transaction still
+-- open when it was taken is among them once it commits).
+CREATE FUNCTION @extschema@.changes_since(p_tenant text, p_snapshot pg_snapshot)
+	RETURNS SETOF @extschema@.input_change
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT c.* FROM @extschema@.input_change c
+	 WHERE c.tenant = p_tenant AND c.xid >= pg_snapshot_xmin(p_snapshot)
+	   AND NOT pg_visible_in_snapshot(c.xid, p_snapshot)
+	$$;
+
 -- What an incremental run of a policy must re-evaluate: the changes its
 -- snapshot sees that the snapshot of the policy's previous run did not.
 -- previous is NULL when the policy has no previous run (the caller then
@@ -111,10 +134,7 @@ DECLARE
 	cur pg_snapshot := p_current::pg_snapshot;
 	names text[];
 BEGIN
-	SELECT r.inputs->>'changeSnapshot' INTO previous FROM @extschema@.policy_runs r
-	 WHERE r.tenant = p_tenant AND r.policy_id = p_policy AND r.status = 'succeeded'
-	   AND r.mode IN ('full', 'incremental') AND r.inputs ? 'changeSnapshot'
-	 ORDER BY r.finished_at DESC LIMIT 1;
+	previous := (@extschema@.baseline_run(p_tenant, p_policy)).inputs->>'changeSnapshot';
 	IF previous IS NULL THEN
 		RETURN;
 	END IF;
@@ -125,9 +145,8 @@ BEGIN
 		   coalesce(array_agg(DISTINCT c.key) FILTER (WHERE c.kind = 'advisory'), '{}'),
 		   coalesce(array_agg(DISTINCT upper(c.key)) FILTER (WHERE c.kind IN ('advisory', 'vex')), '{}')
 	  INTO changes, sboms, advisories, names
-	  FROM @extschema@.input_change c
-	 WHERE c.tenant = p_tenant AND c.xid >= pg_snapshot_xmin(prev)
-	   AND NOT pg_visible_in_snapshot(c.xid, prev) AND pg_visible_in_snapshot(c.xid, cur);
+	  FROM @extschema@.changes_since(p_tenant, prev) c
+	 WHERE pg_visible_in_snapshot(c.xid, cur);
 
 	-- A VEX statement, or a tag, names a vulnerability: the advisories
 	-- with that id or alias (compared case-insensitively, as VEX matching does).
@@ -294,11 +313,7 @@ DECLARE
 	left_ms integer;
 BEGIN
 	FOR p IN
-		SELECT v.tenant, v.policy_id,
-			   (SELECT r.inputs FROM @extschema@.policy_runs r
-				 WHERE r.tenant = v.tenant AND r.policy_id = v.policy_id AND r.status = 'succeeded'
-				   AND r.mode IN ('full', 'incremental') AND r.inputs ? 'changeSnapshot'
-				 ORDER BY r.finished_at DESC LIMIT 1) AS inputs
+		SELECT v.tenant, v.policy_id, (@extschema@.baseline_run(v.tenant, v.policy_id)).inputs
 		  FROM @extschema@.policy_version v
 		 WHERE v.status = 'active'
 		 ORDER BY v.tenant COLLATE "C", v.policy_id COLLATE "C"
@@ -320,9 +335,7 @@ BEGIN
 						ORDER BY r.finished_at DESC LIMIT 1);
 		prev := (p.inputs->>'changeSnapshot')::pg_snapshot;
 		SELECT max(c.at), min(c.at) INTO newest, oldest
-		  FROM @extschema@.input_change c
-		 WHERE c.tenant = p.tenant AND c.xid >= pg_snapshot_xmin(prev)
-		   AND NOT pg_visible_in_snapshot(c.xid, prev);
+		  FROM @extschema@.changes_since(p.tenant, prev) c;
 		CONTINUE WHEN newest IS NULL;
 		IF clock_timestamp() - newest < p_debounce AND clock_timestamp() - oldest < 4 * p_debounce THEN
 			left_ms := ceil(extract(epoch FROM p_debounce - (clock_timestamp() - newest)) * 1000);

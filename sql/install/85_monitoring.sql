@@ -112,18 +112,11 @@ LEFT JOIN LATERAL (
 		   min(r.queued_at) FILTER (WHERE r.status = 'queued') AS oldest_queued_at
 	  FROM @extschema@.policy_runs r
 	 WHERE r.tenant = p.tenant AND r.policy_id = p.policy_id AND r.status IN ('queued', 'running')) q ON true
-LEFT JOIN LATERAL (
-	SELECT (SELECT count(*) FROM @extschema@.input_change c
-			 WHERE c.tenant = p.tenant AND c.xid >= pg_snapshot_xmin(base.snap)
-			   AND NOT pg_visible_in_snapshot(c.xid, base.snap)) AS changes,
-		   (SELECT min(c.at) FROM @extschema@.input_change c
-			 WHERE c.tenant = p.tenant AND c.xid >= pg_snapshot_xmin(base.snap)
-			   AND NOT pg_visible_in_snapshot(c.xid, base.snap)) AS oldest
-	  FROM (SELECT (r.inputs->>'changeSnapshot')::pg_snapshot AS snap
-			  FROM @extschema@.policy_runs r
-			 WHERE r.tenant = p.tenant AND r.policy_id = p.policy_id AND r.status = 'succeeded'
-			   AND r.mode IN ('full', 'incremental') AND r.inputs ? 'changeSnapshot'
-			 ORDER BY r.finished_at DESC LIMIT 1) base) b ON true;
+CROSS JOIN LATERAL (
+	SELECT ((@extschema@.baseline_run(p.tenant, p.policy_id)).inputs->>'changeSnapshot')::pg_snapshot AS snap) base
+CROSS JOIN LATERAL (
+	SELECT CASE WHEN base.snap IS NOT NULL THEN count(*) END AS changes, min(c.at) AS oldest
+	  FROM @extschema@.changes_since(p.tenant, base.snap) c) b;
 
 -- One row per run in progress, updated without a commit.
 CREATE VIEW @extschema@.pg_stat_progress_policy_run AS

@@ -77,6 +77,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_wait(text, interval),
 GRANT SELECT ON @extschema@.pg_stat_policy_runs, @extschema@.pg_stat_policy_queue,
 	@extschema@.pg_stat_progress_policy_run, @extschema@.policy_alerts
 	TO stellapolicy_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.baseline_run(text, text),
+	@extschema@.changes_since(text, pg_snapshot)
+	TO stellapolicy_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.alert_settings(), @extschema@.run_progress(),
 	@extschema@.prom_label(text), @extschema@.metrics()
 	TO stellapolicy_reader;
