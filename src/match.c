@@ -5,14 +5,13 @@
  *	  advisory_affects and candidate_tuples.
  *
  * candidate_tuples finds, for a tenant, every (SBOM, component, advisory)
- * whose component version falls in the advisory's ranges.  The database
- * does the part that grows with the data: a join of components and
- * advisory_affected rows on their match key (OSV ecosystem and package,
- * through the BOM index), so only pairs that name the same package are ever
- * read.  C does the rest: each affected entry's ranges are parsed once and
- * cached for the call, each pair is decided by the core's range evaluation,
- * and the rows come out sorted by SBOM id, advisory id and purl compared as
- * bytes.  Cursors (change sequence numbers) limit the advisory revisions and
+ * whose component version falls in the advisory's ranges.  The live
+ * affected entries are read once, their ranges parsed once, and indexed in
+ * memory by match key (OSV ecosystem and package); one pass over the
+ * component rows then looks each component up by its key, so only pairs
+ * that name the same package are ever compared, each by the core's range
+ * evaluation.  The rows come out sorted by SBOM id and finding key (purl,
+ * '#', advisory id) compared as bytes, the order of the findings.  Cursors (change sequence numbers) limit the advisory revisions and
  * VEX statements to those a past run saw, so a replay gets the same tuples.
  *
  *-------------------------------------------------------------------------
@@ -26,6 +25,7 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/tuptable.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -105,7 +105,8 @@ typedef struct AffEntry
 	char	   *advisory_id;	/* of the live revision */
 	char	  **aliases;
 	int			naliases;
-	int32		adv_rank;		/* advisory id's place in byte order */
+	struct VexBucket **vex;		/* VEX statements about the id or an alias */
+	int			nvex;
 } AffEntry;
 
 /*
@@ -413,10 +414,12 @@ cmp_int64(const void *a, const void *b)
 
 /*
  * The statements about (advisory id or alias, component purl): the product
- * must be the component's package, with the same version or none.
+ * must be the component's package, with the same version or none.  buckets
+ * are the statements filed under the advisory id and its aliases; most
+ * tuples have none, and then nothing else is done.
  */
 static Datum
-vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
+vex_for_tuple(VexBucket *const *buckets, int nbuckets,
 			  const char *purl, const char *subject, SpArena *arena, bool *isnull)
 {
 	char	   *base;
@@ -434,32 +437,9 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 	base = NULL;
 	version = NULL;
 
-	/* Most tuples have no statement: skip everything unless one might apply. */
+	for (int i = 0; i < nbuckets; i++)
 	{
-		bool		any = false;
-
-		for (int i = -1; i < naliases && !any; i++)
-		{
-			const char *id = i < 0 ? advisory_id : aliases[i];
-		
-			if (strlen(id) >= SP_KEY_MAX)
-				continue;
-			any = hash_search(vex, id, HASH_FIND, NULL) != NULL;
-		}
-		if (!any)
-			return (Datum) 0;
-	}
-
-	for (int i = -1; i < naliases; i++)
-	{
-		const char *id = i < 0 ? advisory_id : aliases[i];
-			VexBucket  *b;
-
-		if (strlen(id) >= SP_KEY_MAX)
-			continue;
-		b = hash_search(vex, id, HASH_FIND, NULL);
-		if (b == NULL)
-			continue;
+		const VexBucket *b = buckets[i];
 
 		/* Split the component's purl only when some statement may apply. */
 		if (base == NULL && !purl_base_version(purl, arena, &base, &version))
@@ -505,6 +485,26 @@ vex_for_tuple(HTAB *vex, const char *advisory_id, char **aliases, int naliases,
 	return PointerGetDatum(construct_array(elems, out, INT8OID, 8, true, TYPALIGN_DOUBLE));
 }
 
+/* File the VEX statements about an entry's advisory id and aliases on it. */
+static void
+entry_vex(HTAB *vex, AffEntry *e)
+{
+	e->vex = NULL;
+	e->nvex = 0;
+	for (int i = -1; i < e->naliases; i++)
+	{
+		const char *id = i < 0 ? e->advisory_id : e->aliases[i];
+		VexBucket  *b;
+
+		if (strlen(id) >= SP_KEY_MAX ||
+			(b = hash_search(vex, id, HASH_FIND, NULL)) == NULL)
+			continue;
+		if (e->vex == NULL)
+			e->vex = palloc(sizeof(VexBucket *) * (e->naliases + 1));
+		e->vex[e->nvex++] = b;
+	}
+}
+
 /* ---------- candidate_tuples ---------- */
 
 /*
@@ -543,16 +543,113 @@ typedef struct ScanSbom
 	int32		revision;
 	char	   *subject_purl;
 	int32		rank;			/* sbom_id's place in byte order */
+	size_t		idlen;
+	struct ScanSbom *next;		/* another id of the same hash */
 } ScanSbom;
+
+
+/*
+ * The heap pass looks every component up twice, by SBOM id and by package,
+ * straight from the row's bytes.  Both indexes map a 64-bit hash of the
+ * string to the first object of that hash (an open-addressing table of
+ * small slots); objects of one hash (never seen in practice) are chained
+ * and told apart by their strings.
+ */
+typedef struct KeySlot
+{
+	uint64		key;			/* hash of the string */
+	char		status;
+	void	   *first;
+} KeySlot;
+
+#define SH_PREFIX keymap
+#define SH_ELEMENT_TYPE KeySlot
+#define SH_KEY_TYPE uint64
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) ((uint32) (k))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static inline uint64
+string_hash64(const char *s, size_t len)
+{
+	return hash_bytes_extended((const unsigned char *) s, (int) len, 0);
+}
 
 /* The live entries naming one (ecosystem, package). */
 typedef struct PkgEntries
 {
-	char		key[512];		/* ecosystem \x1f package, hash key */
+	char	   *name;			/* "ecosystem \x1f package" */
+	size_t		len;
+	struct PkgEntries *next;	/* another name of the same hash */
 	AffEntry  **entries;
 	int			n;
 	int			max;
 } PkgEntries;
+
+/* The entries of a package key, creating them when asked. */
+static PkgEntries *
+pkg_lookup(keymap_hash *pkgs, const char *name, size_t len, bool create)
+{
+	uint64		h = string_hash64(name, len);
+	KeySlot    *slot;
+	PkgEntries *p;
+	bool		found;
+
+	slot = create ? keymap_insert(pkgs, h, &found) : keymap_lookup(pkgs, h);
+	if (slot == NULL)
+		return NULL;
+	if (create && !found)
+		slot->first = NULL;
+	for (p = slot->first; p != NULL; p = p->next)
+		if (p->len == len && memcmp(p->name, name, len) == 0)
+			return p;
+	if (!create)
+		return NULL;
+	p = palloc0(sizeof(PkgEntries));
+	p->name = pnstrdup(name, len);
+	p->len = len;
+	p->next = slot->first;
+	slot->first = p;
+	return p;
+}
+
+/* The SBOM index of the heap pass. */
+static keymap_hash *
+sbom_index(HTAB *sboms)
+{
+	keymap_hash *idx = keymap_create(CurrentMemoryContext,
+									 Max(hash_get_num_entries(sboms), 16), NULL);
+	HASH_SEQ_STATUS hs;
+	ScanSbom   *sb;
+
+	hash_seq_init(&hs, sboms);
+	while ((sb = hash_seq_search(&hs)) != NULL)
+	{
+		bool		found;
+		KeySlot    *slot;
+
+		sb->idlen = strlen(sb->sbom_id);
+		slot = keymap_insert(idx, string_hash64(sb->sbom_id, sb->idlen), &found);
+		sb->next = found ? slot->first : NULL;
+		slot->first = sb;
+	}
+	return idx;
+}
+
+static ScanSbom *
+sbom_lookup(keymap_hash *idx, const char *id, size_t len)
+{
+	KeySlot    *slot = keymap_lookup(idx, string_hash64(id, len));
+
+	for (ScanSbom *sb = slot ? slot->first : NULL; sb != NULL; sb = sb->next)
+		if (sb->idlen == len && memcmp(sb->sbom_id, id, len) == 0)
+			return sb;
+	return NULL;
+}
 
 /* A text attribute as a C string (NULL when null), without copying short values. */
 static const char *
@@ -575,22 +672,85 @@ attr_cstring(TupleTableSlot *slot, int attnum, char *buf, size_t buflen)
 }
 
 /*
- * The key "ecosystem \x1f package" of the package index (string keys are
- * hashed and compared up to their terminator); false if too long.
+ * A text attribute's bytes in place (no terminator), or NULL when null.
+ * Only a compressed or out-of-line value is copied.
  */
-static bool
-package_key(char *buf, size_t buflen, const char *eco, const char *pkg)
+static const char *
+attr_text(TupleTableSlot *slot, int attnum, size_t *len)
 {
-	size_t		le = strlen(eco);
-	size_t		lp = strlen(pkg);
+	struct varlena *v;
 
+	if (slot->tts_isnull[attnum - 1])
+		return NULL;
+	v = (struct varlena *) DatumGetPointer(slot->tts_values[attnum - 1]);
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		v = pg_detoast_datum_packed(v);
+	*len = VARSIZE_ANY_EXHDR(v);
+	return VARDATA_ANY(v);
+}
+
+/*
+ * The key "ecosystem \x1f package" of the package index, terminated; its
+ * length, or 0 if too long.
+ */
+static size_t
+package_key(char *buf, size_t buflen, const char *eco, size_t le,
+			const char *pkg, size_t lp)
+{
 	if (le + lp + 2 > buflen)
-		return false;
+		return 0;
 	memcpy(buf, eco, le);
 	buf[le] = '\x1f';
 	memcpy(buf + le + 1, pkg, lp);
 	buf[le + 1 + lp] = '\0';
-	return true;
+	return le + 1 + lp;
+}
+
+/* Is an array datum empty?  Read in place, without detoasting a short one. */
+static bool
+empty_array(Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	int32		ndim;
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		return false;			/* large enough to hold elements */
+	memcpy(&ndim, VARDATA_ANY(v), sizeof(ndim));
+	return ndim == 0;
+}
+
+/*
+ * The "upstream" qualifier of an OS package (its source package), or NULL.
+ * A short jsonb is read from an aligned copy on the stack rather than
+ * detoasted into a fresh allocation: this runs once per OS package.
+ */
+static char *
+upstream_qualifier(Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	union
+	{
+		char		data[1024];
+		uint32		align;
+	}			buf;
+	Jsonb	   *q;
+	JsonbValue	res;
+	JsonbValue *uv;
+
+	if (VARATT_IS_SHORT(v) && VARSIZE_SHORT(v) - VARHDRSZ_SHORT + VARHDRSZ <= sizeof(buf.data))
+	{
+		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(buf.data, len + VARHDRSZ);
+		memcpy(buf.data + VARHDRSZ, VARDATA_SHORT(v), len);
+		q = (Jsonb *) buf.data;
+	}
+	else
+		q = DatumGetJsonbP(d);
+	uv = getKeyJsonValueFromContainer(&q->root, "upstream", 8, &res);
+	if (uv != NULL && uv->type == jbvString)
+		return pnstrdup(uv->val.string.val, uv->val.string.len);
+	return NULL;
 }
 
 /* Is the component's purl type one whose packages have source packages? */
@@ -616,30 +776,26 @@ component_attnum(Oid relid, const char *name)
 	return a;
 }
 
-/* A pair the ranges matched, kept until the scan sorts them. */
+/*
+ * A pair the ranges matched, kept until the scan sorts them.  The strings
+ * live in the scan's hit arena, the SBOM and the entry in its hash tables.
+ */
 typedef struct Hit
 {
-	int32		sbom_rank;		/* sort keys: byte order of the ids, as ints */
-	int32		adv_rank;
-	char	   *sbom_id;
-	char	   *purl;
-	char	   *advisory_id;
-	int64		revision_id;
+	int32		sbom_rank;		/* sort key: byte order of the SBOM ids, as ints */
 	int32		ordinal;		/* the component's: duplicates keep the first */
+	const char *key;			/* sort key: the finding key, purl '#' advisory id */
+	const char *purl;
+	const ScanSbom *sb;
+	const AffEntry *e;
 	Datum		vex_pks;
-	SpCandComponent comp;
+	const SpCandComponent *comp;	/* shared by the hits of one component */
 } Hit;
 
 static int
 cmp_sbom_ptr(const void *a, const void *b)
 {
 	return strcmp((*(ScanSbom *const *) a)->sbom_id, (*(ScanSbom *const *) b)->sbom_id);
-}
-
-static int
-cmp_entry_advisory(const void *a, const void *b)
-{
-	return strcmp((*(AffEntry *const *) a)->advisory_id, (*(AffEntry *const *) b)->advisory_id);
 }
 
 /*
@@ -710,29 +866,6 @@ assign_sbom_ranks(HTAB *sboms)
 	pfree(v);
 }
 
-static void
-assign_advisory_ranks(HTAB *affs)
-{
-	long		n = hash_get_num_entries(affs);
-	AffEntry  **v = palloc_extended(sizeof(AffEntry *) * Max(n, 1), MCXT_ALLOC_HUGE);
-	HASH_SEQ_STATUS hs;
-	AffEntry   *e;
-	long		k = 0;
-	int32		rank = -1;
-
-	hash_seq_init(&hs, affs);
-	while ((e = hash_seq_search(&hs)) != NULL)
-		v[k++] = e;
-	qsort(v, k, sizeof(AffEntry *), cmp_entry_advisory);
-	for (long i = 0; i < k; i++)
-	{
-		if (i == 0 || strcmp(v[i]->advisory_id, v[i - 1]->advisory_id) != 0)
-			rank++;
-		v[i]->adv_rank = rank;
-	}
-	pfree(v);
-}
-
 static int
 cmp_hit(const void *a, const void *b)
 {
@@ -742,9 +875,9 @@ cmp_hit(const void *a, const void *b)
 
 	if (x->sbom_rank != y->sbom_rank)
 		return x->sbom_rank < y->sbom_rank ? -1 : 1;
-	if (x->adv_rank != y->adv_rank)
-		return x->adv_rank < y->adv_rank ? -1 : 1;
-	if ((c = strcmp(x->purl, y->purl)) != 0)
+	if ((c = strcmp(x->key, y->key)) != 0)
+		return c;
+	if ((c = strcmp(x->e->advisory_id, y->e->advisory_id)) != 0)
 		return c;
 	return x->ordinal < y->ordinal ? -1 : (x->ordinal > y->ordinal ? 1 : 0);
 }
@@ -768,15 +901,28 @@ scan_block_free(void *ptr)
 	pfree(ptr);
 }
 
-static char *
-copy_or_null(const char *s)
+/*
+ * The hits' strings: packed in an arena whose blocks live in the caller's
+ * context, as long as the hits themselves.
+ */
+static MemoryContext hit_arena_cxt = NULL;
+
+static void *
+hit_block_alloc(size_t size)
 {
-	return s ? pstrdup(s) : NULL;
+	return MemoryContextAllocHuge(hit_arena_cxt, size);
+}
+
+static char *
+arena_copy_or_null(SpArena *arena, const char *s)
+{
+	return s ? sp_strdup(arena, s) : NULL;
 }
 
 /*
- * Scan the candidate tuples of a tenant in byte order, calling emit for each
- * (inside SPI_connect; emit's arguments live until it returns).  sbom_ids
+ * Scan the candidate tuples of a tenant in byte order of (SBOM id, finding
+ * key), calling emit for each (inside SPI_connect; its arguments live as
+ * long as the memory context current when the scan began).  sbom_ids
  * NULL means every current, active SBOM; with revisions (parallel int[])
  * exactly those SBOM revisions, whatever is current now.  Cursors NULL mean
  * everything stored.  advisories, when not NULL, keeps only the tuples of
@@ -798,12 +944,13 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	HTAB	   *vex;
 	Datum		v[1];
 	HTAB	   *sboms;
-	HTAB	   *pkgs;
+	keymap_hash *pkgs;
 	instr_time	t_start;
 	instr_time	t_scan;
 	Datum		empty_pks;
 	MemoryContext hitcxt;
 	SpArena    *scratch;
+	SpArena    *hitmem;
 	Hit		   *hits = NULL;
 	Hit		  **hit_order;
 	int			nhits = 0;
@@ -835,6 +982,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	hitcxt = callcxt;			/* hits outlive the scan: emit keeps them */
 	scan_arena_cxt = AllocSetContextCreate(callcxt, "candidate scratch", ALLOCSET_DEFAULT_SIZES);
 	scratch = sp_arena_create_with(scan_block_alloc, scan_block_free);
+	hit_arena_cxt = hitcxt;
+	hitmem = sp_arena_create_with(hit_block_alloc, pfree);
 	empty_pks = PointerGetDatum(construct_empty_array(INT8OID));
 
 	INSTR_TIME_SET_CURRENT(t_start);
@@ -870,12 +1019,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	}
 
 	/* Every live affected entry, parsed once, indexed by its package. */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 512;
-	ctl.entrysize = sizeof(PkgEntries);
-	ctl.hcxt = CurrentMemoryContext;
-	pkgs = hash_create("stellapolicy scan packages", 4096, &ctl,
-					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	pkgs = keymap_create(CurrentMemoryContext, 4096, NULL);
 	{
 		Oid			et[3] = {TEXTOID, INT8OID, TEXTARRAYOID};
 		Datum		ev[3] = {v[0], adv_cursor, advisories};
@@ -899,7 +1043,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			char	   *eco = SPI_getvalue(tup, td, 9);
 			char	   *pkg = SPI_getvalue(tup, td, 10);
 			PkgEntries *pe;
-			bool		found;
+			size_t		plen;
 
 			memset(&key, 0, sizeof(key));
 			key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
@@ -912,27 +1056,21 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			al = SPI_getbinval(tup, td, 8, &alnull);
 			e->naliases = 0;
 			e->aliases = alnull ? NULL : sp_text_array_elems(al, &e->naliases);
+			entry_vex(vex, e);
 
-			if (eco == NULL || pkg == NULL || strlen(eco) + strlen(pkg) + 2 > sizeof(pkey))
+			if (eco == NULL || pkg == NULL ||
+				(plen = package_key(pkey, sizeof(pkey), eco, strlen(eco), pkg, strlen(pkg))) == 0)
 				continue;
-			memset(pkey, 0, sizeof(pkey));
-			snprintf(pkey, sizeof(pkey), "%s\x1f%s", eco, pkg);
-			pe = hash_search(pkgs, pkey, HASH_ENTER, &found);
-			if (!found)
-			{
-				pe->n = 0;
-				pe->max = 4;
-				pe->entries = palloc(sizeof(AffEntry *) * pe->max);
-			}
+			pe = pkg_lookup(pkgs, pkey, plen, true);
 			if (pe->n == pe->max)
 			{
-				pe->max *= 2;
-				pe->entries = repalloc(pe->entries, sizeof(AffEntry *) * pe->max);
+				pe->max = pe->max ? pe->max * 2 : 4;
+				pe->entries = pe->entries ? repalloc(pe->entries, sizeof(AffEntry *) * pe->max)
+					: palloc(sizeof(AffEntry *) * pe->max);
 			}
 			pe->entries[pe->n++] = e;
 		}
 		SPI_freetuptable(SPI_tuptable);
-		assign_advisory_ranks(affs);
 	}
 
 	INSTR_TIME_SET_CURRENT(t_scan);
@@ -973,7 +1111,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		int			rows_since_reset = 0;
 		int64		components_done = 0;
 		ScanSbom   *last_sb = NULL;
-		char		pbuf[512];
+		keymap_hash *sbidx = sbom_index(sboms);
 
 		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "component");
@@ -1004,9 +1142,11 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 
 		while (next_component(&cs, slot))
 		{
-			char		sbuf[256];
-			char		ebuf[64];
 			char		kbuf[512];
+			size_t		klen;
+			size_t		sidlen;
+			size_t		elen;
+			size_t		plen;
 			const char *sbom_id;
 			const char *eco;
 			const char *pkg;
@@ -1030,24 +1170,25 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 				memcmp(VARDATA_ANY(tt), tenant, tenant_len) != 0)
 				continue;
 			old = MemoryContextSwitchTo(rowcxt);
-			sbom_id = attr_cstring(slot, a_sbom, sbuf, sizeof(sbuf));
-			if (sbom_id == NULL || strlen(sbom_id) >= SP_KEY_MAX)
+			sbom_id = attr_text(slot, a_sbom, &sidlen);
+			if (sbom_id == NULL)
 				goto next;
-			/* Components lie mostly SBOM by SBOM: ask the hash on a change only. */
-			if (last_sb != NULL && strcmp(last_sb->sbom_id, sbom_id) == 0)
+			/* Components lie mostly SBOM by SBOM: ask the index on a change only. */
+			if (last_sb != NULL && last_sb->idlen == sidlen &&
+				memcmp(last_sb->sbom_id, sbom_id, sidlen) == 0)
 				sb = last_sb;
 			else
-				sb = last_sb = hash_search(sboms, sbom_id, HASH_FIND, NULL);
+				sb = last_sb = sbom_lookup(sbidx, sbom_id, sidlen);
 			if (sb == NULL || sb->revision != DatumGetInt32(slot->tts_values[a_rev - 1]))
 				goto next;
 			components_done++;
 
 			/* The live entries of its package, and of its source package. */
-			eco = attr_cstring(slot, a_eco, ebuf, sizeof(ebuf));
-			pkg = attr_cstring(slot, a_pkg, pbuf, sizeof(pbuf));
-			if (package_key(kbuf, sizeof(kbuf), eco, pkg))
+			eco = attr_text(slot, a_eco, &elen);
+			pkg = attr_text(slot, a_pkg, &plen);
+			if ((klen = package_key(kbuf, sizeof(kbuf), eco, elen, pkg, plen)) > 0)
 			{
-				lists[nlists] = hash_search(pkgs, kbuf, HASH_FIND, NULL);
+				lists[nlists] = pkg_lookup(pkgs, kbuf, klen, false);
 				if (lists[nlists])
 					nlists++;
 			}
@@ -1055,17 +1196,12 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			/* Only OS packages name an upstream source package. */
 			if (!slot->tts_isnull[a_quals - 1] && !slot->tts_isnull[a_type - 1] &&
 				os_package_type(slot, a_type))
+				upstream = upstream_qualifier(slot->tts_values[a_quals - 1]);
+			if (upstream != NULL &&
+				(strlen(upstream) != plen || memcmp(upstream, pkg, plen) != 0) &&
+				(klen = package_key(kbuf, sizeof(kbuf), eco, elen, upstream, strlen(upstream))) > 0)
 			{
-				Jsonb	   *q = DatumGetJsonbP(slot->tts_values[a_quals - 1]);
-				JsonbValue *uv = getKeyJsonValueFromContainer(&q->root, "upstream", 8, NULL);
-
-				if (uv != NULL && uv->type == jbvString)
-					upstream = pnstrdup(uv->val.string.val, uv->val.string.len);
-			}
-			if (upstream != NULL && strcmp(upstream, pkg) != 0 &&
-				package_key(kbuf, sizeof(kbuf), eco, upstream))
-			{
-				lists[nlists] = hash_search(pkgs, kbuf, HASH_FIND, NULL);
+				lists[nlists] = pkg_lookup(pkgs, kbuf, klen, false);
 				if (lists[nlists])
 					nlists++;
 			}
@@ -1073,9 +1209,13 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 				goto next;
 
 			{
-				const char *version = attr_cstring(slot, a_ver, NULL, 0);
-				const char *distro = attr_cstring(slot, a_distro, NULL, 0);
+				char		vbuf[256];
+				char		dbuf[128];
+				const char *version = attr_cstring(slot, a_ver, vbuf, sizeof(vbuf));
+				const char *distro = attr_cstring(slot, a_distro, dbuf, sizeof(dbuf));
 				const char *purl = NULL;
+				SpCandComponent *comp = NULL;
+				size_t		lp = 0;
 
 				for (int l = 0; l < nlists; l++)
 					for (int k = 0; k < lists[l]->n; k++)
@@ -1084,14 +1224,41 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 						bool		vexnull;
 						Datum		pks;
 						Hit		   *h;
+						size_t		la;
+						char	   *key;
 
 						sp_arena_reset(scratch);
 						if (!affected_by(e, version, distro, scratch))
 							continue;
-						if (purl == NULL)
+						if (comp == NULL)
+						{
+							/* The component's fields, once for all its hits. */
 							purl = attr_cstring(slot, a_purl, NULL, 0);
-						pks = vex_for_tuple(vex, e->advisory_id, e->aliases, e->naliases, purl,
-											sb->subject_purl, scratch, &vexnull);
+							lp = strlen(purl);
+							purl = sp_strndup(hitmem, purl, lp);
+							comp = sp_alloc(hitmem, sizeof(SpCandComponent));
+							comp->name = arena_copy_or_null(hitmem, attr_cstring(slot, a_name, NULL, 0));
+							comp->version = sp_strdup(hitmem, version);
+							comp->ecosystem = arena_copy_or_null(hitmem, attr_cstring(slot, a_type, NULL, 0));
+							comp->scope = arena_copy_or_null(hitmem, attr_cstring(slot, a_scope, NULL, 0));
+							if (!slot->tts_isnull[a_lic - 1] &&
+								!empty_array(slot->tts_values[a_lic - 1]))
+							{
+								MemoryContextSwitchTo(hitcxt);
+								comp->licenses = sp_text_array_elems(slot->tts_values[a_lic - 1],
+																	 &comp->nlicenses);
+								MemoryContextSwitchTo(rowcxt);
+							}
+						}
+						pks = e->nvex == 0 ? (Datum) 0
+							: vex_for_tuple(e->vex, e->nvex, purl, sb->subject_purl, scratch, &vexnull);
+
+						/* The finding key: purl '#' advisory id. */
+						la = strlen(e->advisory_id);
+						key = sp_alloc(hitmem, lp + la + 2);
+						memcpy(key, purl, lp);
+						key[lp] = '#';
+						memcpy(key + lp + 1, e->advisory_id, la + 1);
 
 						/* Keep the hit in the scan's context until the sort. */
 						MemoryContextSwitchTo(hitcxt);
@@ -1103,20 +1270,13 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 						}
 						h = &hits[nhits++];
 						h->sbom_rank = sb->rank;
-						h->adv_rank = e->adv_rank;
-						h->sbom_id = pstrdup(sbom_id);
-						h->purl = pstrdup(purl);
-						h->advisory_id = e->advisory_id;
-						h->revision_id = e->key.revision_id;
 						h->ordinal = DatumGetInt32(slot->tts_values[a_ord - 1]);
+						h->key = key;
+						h->purl = purl;
+						h->sb = sb;
+						h->e = e;
 						h->vex_pks = pks == (Datum) 0 ? empty_pks : datumCopy(pks, false, -1);
-						h->comp.name = copy_or_null(attr_cstring(slot, a_name, NULL, 0));
-						h->comp.version = pstrdup(version);
-						h->comp.ecosystem = copy_or_null(attr_cstring(slot, a_type, NULL, 0));
-						h->comp.scope = copy_or_null(attr_cstring(slot, a_scope, NULL, 0));
-						h->comp.licenses_null = slot->tts_isnull[a_lic - 1];
-						h->comp.licenses = h->comp.licenses_null ? (Datum) 0
-							: datumCopy(slot->tts_values[a_lic - 1], false, -1);
+						h->comp = comp;
 						MemoryContextSwitchTo(rowcxt);
 					}
 			}
@@ -1150,30 +1310,43 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		 INSTR_TIME_GET_DOUBLE(t_scan), nhits);
 
 	/*
-	 * Byte order (pointers are sorted, not the structs); a triple found
-	 * twice (two entries, two components) once.
+	 * Byte order (pointers are sorted, not the structs): a counting sort by
+	 * SBOM rank, then each SBOM's hits by key.  A triple found twice (two
+	 * entries, two components) is emitted once.
 	 */
 	{
+		int			nranks = (int) hash_get_num_entries(sboms);
+		int		   *start = palloc0(sizeof(int) * (nranks + 1));
 		Hit		  **order = palloc_extended(sizeof(Hit *) * Max(nhits, 1), MCXT_ALLOC_HUGE);
 
 		for (int k = 0; k < nhits; k++)
-			order[k] = &hits[k];
-		if (nhits > 1)
-			qsort(order, nhits, sizeof(Hit *), cmp_hit);
+			start[hits[k].sbom_rank + 1]++;
+		for (int r = 0; r < nranks; r++)
+			start[r + 1] += start[r];
+		for (int k = 0; k < nhits; k++)
+			order[start[hits[k].sbom_rank]++] = &hits[k];
+		/* start[r] is now where rank r ends, and rank r + 1 begins. */
+		for (int r = 0, from = 0; r < nranks; from = start[r++])
+			if (start[r] - from > 1)
+				qsort(order + from, start[r] - from, sizeof(Hit *), cmp_hit);
+		pfree(start);
 		hit_order = order;
 	}
 	for (int k = 0; k < nhits; k++)
 	{
 		Hit		   *h = hit_order[k];
+		Hit		   *prev = k > 0 ? hit_order[k - 1] : NULL;
 
-		if (k > 0 && h->sbom_rank == hit_order[k - 1]->sbom_rank &&
-			h->adv_rank == hit_order[k - 1]->adv_rank &&
-			strcmp(h->purl, hit_order[k - 1]->purl) == 0)
+		if (prev != NULL && h->sbom_rank == prev->sbom_rank &&
+			strcmp(h->key, prev->key) == 0 &&
+			strcmp(h->e->advisory_id, prev->e->advisory_id) == 0)
 			continue;
-		emit(ctx, h->sbom_id, h->purl, h->advisory_id, h->revision_id, h->vex_pks, &h->comp);
+		emit(ctx, h->sb->sbom_id, h->purl, h->e->advisory_id, h->key,
+			 h->e->key.revision_id, h->vex_pks, h->comp);
 	}
 	MemoryContextDelete(scan_arena_cxt);
 	scan_arena_cxt = NULL;
+	hit_arena_cxt = NULL;
 	AtEOXact_GUC(true, guc_level);
 }
 
@@ -1185,7 +1358,8 @@ typedef struct SrfCtx
 
 static void
 srf_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
-		 int64 revision_id, Datum vex_pks, const SpCandComponent *component)
+		 const char *finding_key, int64 revision_id, Datum vex_pks,
+		 const SpCandComponent *component)
 {
 	SrfCtx	   *c = ctx;
 	Datum		out[5];

@@ -21,18 +21,20 @@ typedef struct SpCandComponent
 	const char *version;		/* the version matched: purl's, with epoch */
 	const char *ecosystem;		/* purl type */
 	const char *scope;
-	Datum		licenses;		/* text[] */
-	bool		licenses_null;
+	char	  **licenses;		/* NULL when none */
+	int			nlicenses;
 } SpCandComponent;
 
 /*
- * Called once per candidate tuple, in byte order (SBOM, advisory, purl).
- * The strings stay valid as long as the memory context that was current
+ * Called once per candidate tuple, in byte order of (SBOM id, finding key),
+ * the finding key being the purl, '#' and the advisory id.  The strings and
+ * the component stay valid as long as the memory context that was current
  * when the scan began.
  */
 typedef void (*SpCandidateEmit) (void *ctx, const char *sbom_id,
 								 const char *purl, const char *advisory_id,
-								 int64 revision_id, Datum vex_pks,
+								 const char *finding_key, int64 revision_id,
+								 Datum vex_pks,
 								 const SpCandComponent *component);
 
 extern void sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,

@@ -61,6 +61,7 @@ typedef struct Cand
 	char	   *sbom_id;
 	char	   *purl;
 	char	   *advisory_id;
+	char	   *key;			/* the finding key */
 	int64		revision_id;
 	int64	   *vex;
 	int			nvex;
@@ -192,7 +193,8 @@ sp_run_in_scope(const RunInput *in, const char *sbom_id, const char *advisory_id
 
 static void
 cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory_id,
-		  int64 revision_id, Datum vex_pks, const SpCandComponent *comp)
+		  const char *finding_key, int64 revision_id, Datum vex_pks,
+		  const SpCandComponent *comp)
 {
 	CandList   *l = ctx;
 	MemoryContext old;
@@ -221,6 +223,7 @@ cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory
 	c->sbom_id = (char *) sbom_id;
 	c->purl = (char *) purl;
 	c->advisory_id = (char *) advisory_id;
+	c->key = (char *) finding_key;
 	c->revision_id = revision_id;
 	/* Most tuples have no statement and no licence: skip the empty arrays. */
 	if (ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)) == 0)
@@ -235,15 +238,8 @@ cand_emit(void *ctx, const char *sbom_id, const char *purl, const char *advisory
 	c->version = (char *) comp->version;
 	c->ecosystem = (char *) comp->ecosystem;
 	c->scope = (char *) comp->scope;
-	c->nlicenses = 0;
-	c->licenses = NULL;
-	if (!comp->licenses_null)
-	{
-		ArrayType  *la = DatumGetArrayTypeP(comp->licenses);
-
-		if (ArrayGetNItems(ARR_NDIM(la), ARR_DIMS(la)) > 0)
-			c->licenses = sp_text_array_elems(comp->licenses, &c->nlicenses);
-	}
+	c->licenses = comp->licenses;
+	c->nlicenses = comp->nlicenses;
 	MemoryContextSwitchTo(old);
 }
 
@@ -287,25 +283,36 @@ sp_iso_micros(int64 unix_micros)
  * A JSON string (escape_json's output).  Ids and purls rarely hold anything
  * to escape, so those are copied in one piece.
  */
+static bool
+json_plain(const char *s, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	for (; *p; p++)
+		if (*p == '"' || *p == '\\' || *p < 0x20)
+			return false;
+	*len = (const char *) p - s;
+	return true;
+}
+
 static void
 json_str(StringInfo buf, const char *s)
 {
-	const char *p;
+	size_t		len;
 
 	if (s == NULL)
-	{
 		appendStringInfoString(buf, "null");
-		return;
+	else if (!json_plain(s, &len))
+		escape_json(buf, s);
+	else
+	{
+		enlargeStringInfo(buf, len + 2);
+		buf->data[buf->len] = '"';
+		memcpy(buf->data + buf->len + 1, s, len);
+		buf->data[buf->len + 1 + len] = '"';
+		buf->len += len + 2;
+		buf->data[buf->len] = '\0';
 	}
-	for (p = s; *p; p++)
-		if (*p == '"' || *p == '\\' || (unsigned char) *p < 0x20)
-		{
-			escape_json(buf, s);
-			return;
-		}
-	appendStringInfoChar(buf, '"');
-	appendBinaryStringInfo(buf, s, p - s);
-	appendStringInfoChar(buf, '"');
 }
 
 static void
@@ -366,20 +373,88 @@ sha256_hex_ctx(EVP_MD_CTX *md, const char *data, size_t len, char out[72])
 	sp_sha256_final_hex(md, out);
 }
 
-static int
-cmp_finding_ptr(const void *a, const void *b)
+/*
+ * A few distinct strings (statuses, rule names, rationales) shared by many
+ * findings: one copy each.  Strings are compared, never pointers, since
+ * the evaluator may build a string in memory that the next tuple reuses.
+ * Past the table's size, strings are copied.
+ */
+#define SP_INTERN_MAX 64
+
+typedef struct StrIntern
 {
-	const RunFinding *x = *(const RunFinding *const *) a;
-	const RunFinding *y = *(const RunFinding *const *) b;
-	int			c = strcmp(x->sbom_id, y->sbom_id);
+	char	   *copy[SP_INTERN_MAX];
+	int			n;
+} StrIntern;
+
+static const char *
+intern(StrIntern *t, const char *s)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->copy[i], s) == 0)
+			return t->copy[i];
+	if (t->n == SP_INTERN_MAX)
+		return pstrdup(s);
+	t->copy[t->n] = pstrdup(s);
+	return t->copy[t->n++];
+}
+
+/*
+ * A finding's line of the findings digest:
+ * {"findingKey":...,"sbomId":...,"verdict":"sha256:..."} and a newline.
+ */
+static void
+hash_line(StringInfo line, const RunFinding *f)
+{
+	static const char p1[] = "{\"findingKey\":\"";
+	static const char p2[] = "\",\"sbomId\":\"";
+	static const char p3[] = "\",\"verdict\":\"";
+	static const char p4[] = "\"}\n";
+	size_t		lk;
+	size_t		ls;
+	size_t		lv;
+	char	   *p;
+
+	if (!json_plain(f->key, &lk) || !json_plain(f->sbom_id, &ls))
+	{
+		appendStringInfoString(line, "{\"findingKey\":");
+		json_str(line, f->key);
+		appendStringInfoString(line, ",\"sbomId\":");
+		json_str(line, f->sbom_id);
+		appendStringInfoString(line, ",\"verdict\":\"");
+		appendStringInfoString(line, f->verdict_digest);
+		appendStringInfoString(line, "\"}\n");
+		return;
+	}
+	lv = strlen(f->verdict_digest);
+	enlargeStringInfo(line, lk + ls + lv + sizeof(p1) + sizeof(p2) + sizeof(p3) + sizeof(p4));
+	p = line->data + line->len;
+#define PUT(src, n) (memcpy(p, (src), (n)), p += (n))
+	PUT(p1, sizeof(p1) - 1);
+	PUT(f->key, lk);
+	PUT(p2, sizeof(p2) - 1);
+	PUT(f->sbom_id, ls);
+	PUT(p3, sizeof(p3) - 1);
+	PUT(f->verdict_digest, lv);
+	PUT(p4, sizeof(p4) - 1);
+#undef PUT
+	*p = '\0';
+	line->len = p - line->data;
+}
+
+/* Findings by (SBOM id, key) as bytes. */
+static int
+cmp_finding(const RunFinding *x, const RunFinding *y)
+{
+	int			c = x->sbom_id == y->sbom_id ? 0 : strcmp(x->sbom_id, y->sbom_id);
 
 	return c ? c : strcmp(x->key, y->key);
 }
 
 static int
-cmp_finding_key_ptr(const void *a, const void *b)
+cmp_finding_ptr(const void *a, const void *b)
 {
-	return strcmp((*(const RunFinding *const *) a)->key, (*(const RunFinding *const *) b)->key);
+	return cmp_finding(*(const RunFinding *const *) a, *(const RunFinding *const *) b);
 }
 
 /* Resolve the SBOM set: ids, revisions and content digests, ordered. */
@@ -706,6 +781,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		const char *last_sbom = NULL;
 		void	  **last_st = NULL;
 		AdvInfo    *last_a = NULL;
+		StrIntern	strings = {0};
 
 		if (vmd == NULL)
 			elog(ERROR, "could not allocate a SHA-256 context");
@@ -815,24 +891,16 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			f->sbom_id = cd->sbom_id;
 			f->purl = cd->purl;
 			f->advisory_id = a->advisory_id;
-			{
-				size_t		lp = strlen(cd->purl);
-				size_t		la = strlen(a->advisory_id);
-
-				f->key = palloc(lp + la + 2);
-				memcpy(f->key, cd->purl, lp);
-				f->key[lp] = '#';
-				memcpy(f->key + lp + 1, a->advisory_id, la + 1);
-			}
-			f->status = pstrdup(vd.status);
+			f->key = cd->key;
+			f->status = intern(&strings, vd.status);
 			f->band = vd.band;
 			f->score = vd.score;
 			f->quiet = vd.quiet;
 			f->has_quiet_until = vd.has_quiet_until;
 			f->quiet_until = vd.quiet_until;
-			f->rule = vd.rule ? pstrdup(vd.rule) : NULL;
+			f->rule = vd.rule ? intern(&strings, vd.rule) : NULL;
 			f->rule_index = vd.rule_index;
-			f->rationale = vd.rationale ? pstrdup(vd.rationale) : NULL;
+			f->rationale = vd.rationale ? intern(&strings, vd.rationale) : NULL;
 			/* Most findings have neither: share the empty forms. */
 			if (vd.n_annotations == 0)
 				f->annotations = "{}";
@@ -858,8 +926,13 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				json_str_array(&buf, (char **) vd.warnings, vd.n_warnings);
 				f->warnings = pstrdup(buf.data);
 			}
-			f->verdict_json = pstrdup(sp_verdict_json(&vd, scratch));
-			sha256_hex_ctx(vmd, f->verdict_json, strlen(f->verdict_json), f->verdict_digest);
+			{
+				const char *vj = sp_verdict_json(&vd, scratch);
+
+				sha256_hex_ctx(vmd, vj, strlen(vj), f->verdict_digest);
+				/* Only simulations and replays show verdicts. */
+				f->verdict_json = in->keep_verdicts ? pstrdup(vj) : NULL;
+			}
 			f->vex_override = vd.rule_index >= 0 && cd->nvex > 0 &&
 				(strcmp(vd.status, "not_affected") == 0 || strcmp(vd.status, "fixed") == 0);
 			if (in->explain)
@@ -886,49 +959,30 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	sp_progress_set(SP_PROGRESS_PHASE, SP_PHASE_HASHING);
 
 	/*
-	 * Findings in the order the hash and the writer use.  Sorting pointers
-	 * and copying once is much cheaper than sorting the large structs.
+	 * Findings in the order the hash and the writer use: (SBOM id, key) as
+	 * bytes.  The scan hands tuples over in that order, so this is a check;
+	 * any other order is sorted (pointers, then one copy of the structs).
 	 */
 	if (out->nfindings > 1)
 	{
-		RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings, MCXT_ALLOC_HUGE);
-		RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings, MCXT_ALLOC_HUGE);
+		bool		ordered = true;
 
-		bool		grouped = true;
-
-		for (int i = 0; i < out->nfindings; i++)
+		for (int i = 1; i < out->nfindings && ordered; i++)
+			ordered = cmp_finding(&out->findings[i - 1], &out->findings[i]) <= 0;
+		if (!ordered)
 		{
-			ptrs[i] = &out->findings[i];
-			if (i > 0 && grouped &&
-				strcmp(out->findings[i - 1].sbom_id, out->findings[i].sbom_id) > 0)
-				grouped = false;
-		}
+			RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings, MCXT_ALLOC_HUGE);
+			RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings, MCXT_ALLOC_HUGE);
 
-		/*
-		 * The scan hands tuples over grouped by SBOM in byte order; then only
-		 * each SBOM's findings need sorting, by key.  Any other order gets
-		 * the full sort.
-		 */
-		if (grouped)
-		{
-			int			start = 0;
-
-			for (int i = 1; i <= out->nfindings; i++)
-				if (i == out->nfindings ||
-					strcmp(ptrs[i]->sbom_id, ptrs[start]->sbom_id) != 0)
-				{
-					if (i - start > 1)
-						qsort(ptrs + start, i - start, sizeof(RunFinding *), cmp_finding_key_ptr);
-					start = i;
-				}
-		}
-		else
+			for (int i = 0; i < out->nfindings; i++)
+				ptrs[i] = &out->findings[i];
 			qsort(ptrs, out->nfindings, sizeof(RunFinding *), cmp_finding_ptr);
-		for (int i = 0; i < out->nfindings; i++)
-			sorted[i] = *ptrs[i];
-		pfree(ptrs);
-		pfree(out->findings);
-		out->findings = sorted;
+			for (int i = 0; i < out->nfindings; i++)
+				sorted[i] = *ptrs[i];
+			pfree(ptrs);
+			pfree(out->findings);
+			out->findings = sorted;
+		}
 	}
 
 	/* The determinism hash. */
@@ -952,13 +1006,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				EVP_DigestUpdate(md, line.data, line.len);
 				resetStringInfo(&line);
 			}
-			appendStringInfoString(&line, "{\"findingKey\":");
-			json_str(&line, out->findings[i].key);
-			appendStringInfoString(&line, ",\"sbomId\":");
-			json_str(&line, out->findings[i].sbom_id);
-			appendStringInfoString(&line, ",\"verdict\":\"");
-			appendStringInfoString(&line, out->findings[i].verdict_digest);
-			appendStringInfoString(&line, "\"}\n");
+			hash_line(&line, &out->findings[i]);
 		}
 		EVP_DigestUpdate(md, line.data, line.len);
 		sp_sha256_final_hex(md, findings_digest);
@@ -1049,6 +1097,38 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 /* ---------- writing findings ---------- */
 
 /*
+ * Text datums of the strings many findings share (SBOM ids, advisory ids,
+ * statuses, bands, rule names, rationales), made once per distinct pointer:
+ * the evaluator's output shares these pointers, so a small direct-mapped
+ * cache keyed by address finds them.  The datums live in the cache's own
+ * context.
+ */
+#define SP_TEXT_CACHE 256
+
+typedef struct TextCache
+{
+	const char *src[SP_TEXT_CACHE];
+	Datum		text[SP_TEXT_CACHE];
+	MemoryContext cxt;
+} TextCache;
+
+static Datum
+cached_text(TextCache *tc, const char *s)
+{
+	uint32		slot = (uint32) (((uintptr_t) s >> 3) * 2654435761u) % SP_TEXT_CACHE;
+
+	if (tc->src[slot] != s)
+	{
+		MemoryContext old = MemoryContextSwitchTo(tc->cxt);
+
+		tc->src[slot] = s;
+		tc->text[slot] = CStringGetTextDatum(s);
+		MemoryContextSwitchTo(old);
+	}
+	return tc->text[slot];
+}
+
+/*
  * Create the policy's partition of effective_finding if it is missing;
  * return its OID.
  */
@@ -1124,6 +1204,7 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 	Datum		c_run = CStringGetTextDatum(run_id);
 	Datum		empty_object = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	Datum		empty_array = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+	TextCache  *tc = palloc0(sizeof(TextCache));
 
 	if (rel->trigdesc != NULL &&
 		(rel->trigdesc->trig_insert_before_row || rel->trigdesc->trig_insert_after_row ||
@@ -1161,6 +1242,7 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 	bis = GetBulkInsertState();
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "findings insert",
 									 ALLOCSET_DEFAULT_SIZES);
+	tc->cxt = CurrentMemoryContext;
 	for (int k = 0; k < (int) lengthof(slots); k++)
 		slots[k] = MakeSingleTupleTableSlot(td, &TTSOpsVirtual);
 
@@ -1182,21 +1264,21 @@ insert_direct(Oid partoid, const RunInput *in, RunFinding **rows, int n,
 #define SET(i, d) (v[att[i] - 1] = (d), nl[att[i] - 1] = false)
 			SET(0, c_tenant);
 			SET(1, c_policy);
-			SET(2, CStringGetTextDatum(f->sbom_id));
+			SET(2, cached_text(tc, f->sbom_id));
 			SET(3, CStringGetTextDatum(f->key));
 			SET(4, CStringGetTextDatum(f->purl));
-			SET(5, CStringGetTextDatum(f->advisory_id));
-			SET(6, CStringGetTextDatum(f->status));
-			SET(7, CStringGetTextDatum(sp_band_name(f->band)));
+			SET(5, cached_text(tc, f->advisory_id));
+			SET(6, cached_text(tc, f->status));
+			SET(7, cached_text(tc, sp_band_name(f->band)));
 			SET(8, NumericGetDatum(int64_div_fast_to_numeric(f->score, 3)));
 			SET(9, BoolGetDatum(f->quiet));
 			if (f->has_quiet_until)
 				SET(10, TimestampTzGetDatum(f->quiet_until -
 											SP_UNIX_EPOCH_OFFSET));
 			if (f->rule)
-				SET(11, CStringGetTextDatum(f->rule));
+				SET(11, cached_text(tc, f->rule));
 			if (f->rationale)
-				SET(12, CStringGetTextDatum(f->rationale));
+				SET(12, cached_text(tc, f->rationale));
 			SET(13, Int32GetDatum(in->version));
 			SET(14, strcmp(f->annotations, "{}") == 0 ? empty_object
 				: DirectFunctionCall1(jsonb_in, CStringGetDatum(f->annotations)));

@@ -56,6 +56,7 @@ typedef struct RunInput
 	Datum		env;			/* jsonb object */
 	int64		eval_time;		/* Unix epoch microseconds */
 	bool		explain;
+	bool		keep_verdicts;	/* keep each finding's verdict JSON */
 	/* incremental: only tuples of these SBOMs, or of these advisories */
 	bool		scoped;
 	char	  **scope_sboms;

@@ -220,6 +220,7 @@ stellapolicy_simulate(PG_FUNCTION_ARGS)
 	in.adv_cursor = sp_current_cursor(tenant, false);
 	in.vex_cursor = sp_current_cursor(tenant, true);
 	in.explain = explain;
+	in.keep_verdicts = true;	/* the diff's examples show them */
 	if (!PG_ARGISNULL(2))
 		in.sbom_ids = sp_text_array_elems(PG_GETARG_DATUM(2), &in.nsboms);
 	else
