@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/jsonb.h"
 
 #include "arena.h"
 #include "dsl.h"
@@ -42,9 +43,8 @@ typedef struct SpEvalInput
 extern void sp_build_tuple(const SpEvalInput *in, SpTuple *tuple,
 						   SpArena *arena);
 
-/* OSV severity {type, score} arrays as the evaluator's CVSS vectors. */
-extern int	sp_severity_vectors(char **types, char **scores, int n,
-								SpSeverityVector **out);
+/* An OSV severity array ([{type, score}]) as the evaluator's CVSS vectors. */
+extern int	sp_severity_vectors(Jsonb *severity, SpSeverityVector **out);
 
 /* env jsonb to evaluator entries: keys lower-cased, numbers in thousandths. */
 extern void sp_env_entries(Datum env, SpEnvEntry **entries, int *n);

@@ -283,15 +283,34 @@ sp_iso_micros(int64 unix_micros)
  * A JSON string (escape_json's output).  Ids and purls rarely hold anything
  * to escape, so those are copied in one piece.
  */
+/*
+ * Does s need no escaping in JSON (no quote, backslash or control
+ * character)?  Sets its length.  Eight bytes at a time: every finding key
+ * and SBOM id of a run passes through here.
+ */
+#define SWAR_ONES	UINT64CONST(0x0101010101010101)
+#define SWAR_HIGHS	UINT64CONST(0x8080808080808080)
+#define SWAR_LESS(w, n)	(((w) - SWAR_ONES * (n)) & ~(w) & SWAR_HIGHS)
+#define SWAR_HAS(w, c)	SWAR_LESS((w) ^ (SWAR_ONES * (c)), 1)
+
 static bool
 json_plain(const char *s, size_t *len)
 {
-	const unsigned char *p = (const unsigned char *) s;
+	size_t		n = strlen(s);
+	size_t		i = 0;
 
-	for (; *p; p++)
-		if (*p == '"' || *p == '\\' || *p < 0x20)
+	for (; i + 8 <= n; i += 8)
+	{
+		uint64		w;
+
+		memcpy(&w, s + i, 8);
+		if (SWAR_LESS(w, 0x20) | SWAR_HAS(w, '"') | SWAR_HAS(w, '\\'))
 			return false;
-	*len = (const char *) p - s;
+	}
+	for (; i < n; i++)
+		if (s[i] == '"' || s[i] == '\\' || (unsigned char) s[i] < 0x20)
+			return false;
+	*len = n;
 	return true;
 }
 
@@ -390,13 +409,25 @@ typedef struct StrIntern
 static const char *
 intern(StrIntern *t, const char *s)
 {
+	char	   *hit;
+
 	for (int i = 0; i < t->n; i++)
 		if (strcmp(t->copy[i], s) == 0)
-			return t->copy[i];
-	if (t->n == SP_INTERN_MAX)
-		return pstrdup(s);
-	t->copy[t->n] = pstrdup(s);
-	return t->copy[t->n++];
+		{
+			/* Move it to the front: findings come in runs of one verdict. */
+			hit = t->copy[i];
+			memmove(t->copy + 1, t->copy, sizeof(char *) * i);
+			t->copy[0] = hit;
+			return hit;
+		}
+	hit = pstrdup(s);
+	if (t->n < SP_INTERN_MAX)
+	{
+		memmove(t->copy + 1, t->copy, sizeof(char *) * t->n);
+		t->copy[0] = hit;
+		t->n++;
+	}
+	return hit;
 }
 
 /*
@@ -455,6 +486,92 @@ static int
 cmp_finding_ptr(const void *a, const void *b)
 {
 	return cmp_finding(*(const RunFinding *const *) a, *(const RunFinding *const *) b);
+}
+
+/*
+ * The tenant's advisory tags as of the advisory cursor, by subject id (an
+ * advisory id or an alias), read in one pass however many advisories the
+ * run uses.
+ */
+typedef struct TagSubject
+{
+	char		subject[256];	/* hash key */
+	char	  **tags;
+	int			n;
+	int			max;
+} TagSubject;
+
+static HTAB *
+load_tags(const char *tenant, int64 cursor, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	Oid			t[2] = {TEXTOID, INT8OID};
+	Datum		v[2] = {CStringGetTextDatum(tenant), Int64GetDatum(cursor)};
+	int			rows;
+	MemoryContext old;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(((TagSubject *) NULL)->subject);
+	ctl.entrysize = sizeof(TagSubject);
+	ctl.hcxt = cxt;
+	h = hash_create("run advisory tags", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	rows = run_query("SELECT g.subject_id, g.tag FROM stellapolicy.advisory_tag g "
+					 "WHERE g.tenant = $1 AND g.change_seq <= $2", 2, t, v, NULL);
+	old = MemoryContextSwitchTo(cxt);
+	for (int i = 0; i < rows; i++)
+	{
+		char	   *subject = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		TagSubject *ts;
+		bool		found;
+
+		if (strlen(subject) >= sizeof(ts->subject))
+			continue;			/* no advisory id is that long */
+		ts = hash_search(h, subject, HASH_ENTER, &found);
+		if (!found)
+		{
+			ts->n = 0;
+			ts->max = 4;
+			ts->tags = palloc(sizeof(char *) * ts->max);
+		}
+		if (ts->n == ts->max)
+		{
+			ts->max *= 2;
+			ts->tags = repalloc(ts->tags, sizeof(char *) * ts->max);
+		}
+		ts->tags[ts->n++] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	return h;
+}
+
+/* The tags on an advisory's id and aliases, each once, in byte order. */
+static char **
+advisory_tags(HTAB *tags, const char *id, char **aliases, int naliases, int *n)
+{
+	char	  **out = NULL;
+	int			k = 0;
+	int			max = 0;
+
+	for (int i = -1; i < naliases; i++)
+	{
+		const char *s = i < 0 ? id : aliases[i];
+		TagSubject *ts;
+
+		if (strlen(s) >= sizeof(ts->subject) ||
+			(ts = hash_search(tags, s, HASH_FIND, NULL)) == NULL)
+			continue;
+		if (k + ts->n > max)
+		{
+			max = (k + ts->n) * 2;
+			out = out ? repalloc(out, sizeof(char *) * max) : palloc(sizeof(char *) * max);
+		}
+		memcpy(out + k, ts->tags, sizeof(char *) * ts->n);
+		k += ts->n;
+	}
+	*n = k ? sort_unique(out, k) : 0;
+	return out;
 }
 
 /* Resolve the SBOM set: ids, revisions and content digests, ordered. */
@@ -537,6 +654,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	HTAB	   *advs;
 	HTAB	   *vexes;
 	HTAB	   *sbomtags;
+	HTAB	   *tags;
 	HASHCTL		ctl;
 	SpEnvEntry *env = NULL;
 	int			nenv = 0;
@@ -671,19 +789,15 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		t[2] = INT8OID;
 		v[1] = PointerGetDatum(construct_array(d, nrev, INT8OID, 8, true, TYPALIGN_DOUBLE));
 		v[2] = Int64GetDatum(in->adv_cursor);
+		tags = load_tags(in->tenant, in->adv_cursor, runcxt);
 		rows = run_query(
 						 "SELECT a.revision_id, a.advisory_id, a.source, a.aliases, "
 						 "  pg_catalog.to_char(a.published AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 						 "  pg_catalog.to_char(a.modified AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-						 "  a.severity_word, a.content_digest, "
-						 "  ARRAY(SELECT e->>'type' FROM pg_catalog.jsonb_array_elements(a.severity) WITH ORDINALITY x(e, o) ORDER BY o), "
-						 "  ARRAY(SELECT e->>'score' FROM pg_catalog.jsonb_array_elements(a.severity) WITH ORDINALITY x(e, o) ORDER BY o), "
-						 "  ARRAY(SELECT DISTINCT g.tag FROM stellapolicy.advisory_tag g "
-						 "        WHERE g.tenant = $1 AND g.change_seq <= $3 "
-						 "          AND (g.subject_id = a.advisory_id OR g.subject_id = ANY (a.aliases)) ORDER BY 1) "
+						 "  a.severity_word, a.content_digest, a.severity "
 						 "FROM (SELECT DISTINCT u.revision_id FROM pg_catalog.unnest($2::bigint[]) AS u(revision_id)) AS u "
 						 "JOIN stellapolicy.advisory_raw a USING (revision_id) "
-						 "WHERE a.tenant = $1", 3, t, v, NULL);
+						 "WHERE a.tenant = $1", 2, t, v, NULL);
 	}
 	for (int i = 0; i < rows; i++)
 	{
@@ -692,11 +806,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		bool		isnull;
 		int64		rid = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
 		AdvInfo    *a = hash_search(advs, &rid, HASH_ENTER, NULL);
-		int			ntypes,
-					nscores,
-					k = 0;
-		char	  **types;
-		char	  **scores;
+		int			k;
 
 		a->advisory_id = keep(tup, td, 2);
 		a->source = keep(tup, td, 3);
@@ -705,10 +815,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		a->modified = keep(tup, td, 6);
 		a->word = keep(tup, td, 7);
 		a->digest = keep(tup, td, 8);
-		types = keep_array(tup, td, 9, &ntypes);
-		scores = keep_array(tup, td, 10, &nscores);
-		a->tags = keep_array(tup, td, 11, &a->ntags);
-		k = sp_severity_vectors(types, scores, Min(ntypes, nscores), &a->vectors);
+		a->tags = advisory_tags(tags, a->advisory_id, a->aliases, a->naliases, &a->ntags);
+		k = sp_severity_vectors(DatumGetJsonbP(SPI_getbinval(tup, td, 9, &isnull)), &a->vectors);
 		a->nvectors = k;
 		a->base_score = sp_advisory_base_score(a->vectors, k, a->word);
 	}
@@ -807,7 +915,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				last_a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
 			a = last_a;
 			/* Tuples come grouped by SBOM: look its tags up once per SBOM. */
-			if (last_sbom == NULL || strcmp(last_sbom, cd->sbom_id) != 0)
+			if (last_sbom == NULL ||
+				(last_sbom != cd->sbom_id && strcmp(last_sbom, cd->sbom_id) != 0))
 			{
 				last_st = strlen(cd->sbom_id) < 256
 					? hash_search(sbomtags, cd->sbom_id, HASH_FIND, NULL) : NULL;

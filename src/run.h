@@ -31,7 +31,7 @@ typedef struct RunFinding
 	const char *rationale;
 	char	   *annotations;	/* canonical JSON object */
 	char	   *warnings;		/* canonical JSON array */
-	char	   *verdict_json;
+	char	   *verdict_json;	/* only when the input keeps verdicts */
 	char		verdict_digest[72];	/* SHA-256 of verdict_json */
 	char	   *explain;		/* explain trace, when captured */
 	bool		vex_override;	/* an applicable VEX statement decided it */

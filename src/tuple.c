@@ -59,22 +59,39 @@ run(const char *sql, int nargs, Oid *types, Datum *values)
  * out.  Returns the number of vectors.
  */
 int
-sp_severity_vectors(char **types, char **scores, int n, SpSeverityVector **out)
+sp_severity_vectors(Jsonb *severity, SpSeverityVector **out)
 {
+	int			n = JB_ROOT_IS_ARRAY(severity) && !JB_ROOT_IS_SCALAR(severity)
+		? JB_ROOT_COUNT(severity) : 0;
 	SpSeverityVector *vec = palloc0(sizeof(SpSeverityVector) * Max(n, 1));
 	int			k = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		if (strcmp(types[i], "CVSS_V2") == 0)
+		JsonbValue *e = getIthJsonbValueFromContainer(&severity->root, i);
+		JsonbValue	tv;
+		JsonbValue	sv;
+		JsonbValue *type;
+		JsonbValue *score;
+
+		if (e == NULL || e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			continue;
+		type = getKeyJsonValueFromContainer(e->val.binary.data, "type", 4, &tv);
+		score = getKeyJsonValueFromContainer(e->val.binary.data, "score", 5, &sv);
+		if (type == NULL || type->type != jbvString || score == NULL || score->type != jbvString)
+			continue;
+#define IS(lit) (type->val.string.len == sizeof(lit) - 1 && \
+				 memcmp(type->val.string.val, lit, sizeof(lit) - 1) == 0)
+		if (IS("CVSS_V2"))
 			vec[k].type = SP_CVSS_V2;
-		else if (strcmp(types[i], "CVSS_V3") == 0)
+		else if (IS("CVSS_V3"))
 			vec[k].type = SP_CVSS_V3;
-		else if (strcmp(types[i], "CVSS_V4") == 0)
+		else if (IS("CVSS_V4"))
 			vec[k].type = SP_CVSS_V4;
 		else
 			continue;
-		vec[k++].vector = scores[i];
+#undef IS
+		vec[k++].vector = pnstrdup(score->val.string.val, score->val.string.len);
 	}
 	*out = vec;
 	return k;
@@ -192,9 +209,7 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 	if (run("SELECT a.advisory_id, a.source, a.aliases, "
 			"  pg_catalog.to_char(a.published AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 			"  pg_catalog.to_char(a.modified AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-			"  a.severity_word, stellapolicy.advisory_tags(a.advisory_id), "
-			"  ARRAY(SELECT e->>'type' FROM pg_catalog.jsonb_array_elements(a.severity) WITH ORDINALITY x(e, ord) ORDER BY ord), "
-			"  ARRAY(SELECT e->>'score' FROM pg_catalog.jsonb_array_elements(a.severity) WITH ORDINALITY x(e, ord) ORDER BY ord) "
+			"  a.severity_word, stellapolicy.advisory_tags(a.advisory_id), a.severity "
 			"FROM stellapolicy.advisory_raw a "
 			"WHERE a.tenant = $1 AND a.advisory_id = $2 "
 			"ORDER BY a.modified DESC, a.change_seq DESC LIMIT 1", 2, t, v) == 0)
@@ -210,13 +225,10 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 	tuple->severity_word = getstr(tt->vals[0], tt->tupdesc, 6);
 	tuple->advisory_tags = getarr(tt->vals[0], tt->tupdesc, 7, &tuple->n_advisory_tags);
 	{
-		int			ntypes;
-		int			nscores;
-		const char *const *types = getarr(tt->vals[0], tt->tupdesc, 8, &ntypes);
-		const char *const *scores = getarr(tt->vals[0], tt->tupdesc, 9, &nscores);
+		bool		isnull;
+		Datum		sev = SPI_getbinval(tt->vals[0], tt->tupdesc, 8, &isnull);
 		SpSeverityVector *vec;
-		int			k = sp_severity_vectors((char **) types, (char **) scores,
-											Min(ntypes, nscores), &vec);
+		int			k = sp_severity_vectors(DatumGetJsonbP(sev), &vec);
 
 		tuple->vectors = vec;
 		tuple->n_vectors = k;

@@ -108,7 +108,7 @@ CREATE FUNCTION @extschema@.advisory_tags(advisory_id text)
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT coalesce(array_agg(DISTINCT t.tag ORDER BY t.tag), '{}')
+	SELECT coalesce(array_agg(DISTINCT t.tag COLLATE "C" ORDER BY t.tag COLLATE "C"), '{}')
 	FROM @extschema@.advisory_tag t
 	WHERE t.tenant = @extschema@.current_tenant()
 	  AND (t.subject_id = advisory_id

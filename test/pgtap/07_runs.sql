@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(59);
+SELECT plan(61);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -120,6 +120,15 @@ SELECT results_eq(format($$SELECT status, error ~ '^23514: ' FROM stellapolicy.p
 SELECT is((SELECT count(*) FROM stellapolicy.effective_finding_history), (SELECT h FROM before_fail), 'no history row from the failed run');
 SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE run_id = :'r5'), 0::bigint, 'no finding carries the failed run');
 ALTER TABLE stellapolicy.effective_finding DROP CONSTRAINT no_blocked;
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"exposure": "internal"}') AS r5b \gset
+SELECT results_eq($$SELECT sbom_id, finding_key, status, rule_name FROM stellapolicy.effective_finding
+	WHERE policy_id = 'internal' AND status = 'blocked' ORDER BY 1, 2$$,
+	$$SELECT sbom_id, finding_key, 'blocked', 'block_kev' FROM stellapolicy.effective_finding
+	  WHERE policy_id = 'internal' AND advisory_id IN (SELECT advisory_id FROM stellapolicy.advisory_raw WHERE 'CVE-2020-8203' = ANY (aliases))
+	  ORDER BY 1, 2$$,
+	'a KEV tag on a CVE id reaches the advisories that alias it, and only those');
+SELECT ok((SELECT count(*) > 0 FROM stellapolicy.effective_finding WHERE status = 'blocked'), 'there are such findings');
 
 -- The same for a first run, whose findings are all new (the bulk insert path).
 ALTER TABLE stellapolicy.effective_finding ADD CONSTRAINT no_critical CHECK (severity_band <> 'Critical') NOT VALID;
