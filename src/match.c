@@ -784,6 +784,8 @@ typedef struct Hit
 {
 	int32		sbom_rank;		/* sort key: byte order of the SBOM ids, as ints */
 	int32		ordinal;		/* the component's: duplicates keep the first */
+	int32		purl_len;
+	int32		key_len;
 	const char *key;			/* sort key: the finding key, purl '#' advisory id */
 	const char *purl;
 	const ScanSbom *sb;
@@ -951,6 +953,7 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 	MemoryContext hitcxt;
 	SpArena    *scratch;
 	SpArena    *hitmem;
+	SpArena    *outmem;
 	Hit		   *hits = NULL;
 	Hit		  **hit_order;
 	int			nhits = 0;
@@ -1272,7 +1275,9 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 						h->sbom_rank = sb->rank;
 						h->ordinal = DatumGetInt32(slot->tts_values[a_ord - 1]);
 						h->key = key;
+						h->key_len = (int32) (lp + la + 1);
 						h->purl = purl;
+						h->purl_len = (int32) lp;
 						h->sb = sb;
 						h->e = e;
 						h->vex_pks = pks == (Datum) 0 ? empty_pks : datumCopy(pks, false, -1);
@@ -1332,16 +1337,27 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		pfree(start);
 		hit_order = order;
 	}
+	/*
+	 * The key and purl of each tuple are copied out in emit order, so that
+	 * the passes after the scan (evaluation, hash, write) read them in
+	 * sequence rather than where the heap pass happened to leave them.
+	 */
+	outmem = sp_arena_create_with(hit_block_alloc, pfree);
 	for (int k = 0; k < nhits; k++)
 	{
 		Hit		   *h = hit_order[k];
 		Hit		   *prev = k > 0 ? hit_order[k - 1] : NULL;
+		char	   *buf;
 
 		if (prev != NULL && h->sbom_rank == prev->sbom_rank &&
 			strcmp(h->key, prev->key) == 0 &&
 			strcmp(h->e->advisory_id, prev->e->advisory_id) == 0)
 			continue;
-		emit(ctx, h->sb->sbom_id, h->purl, h->e->advisory_id, h->key,
+		buf = sp_alloc(outmem, h->key_len + h->purl_len + 2);
+		memcpy(buf, h->key, h->key_len + 1);
+		memcpy(buf + h->key_len + 1, h->purl, h->purl_len);
+		buf[h->key_len + 1 + h->purl_len] = '\0';
+		emit(ctx, h->sb->sbom_id, buf + h->key_len + 1, h->e->advisory_id, buf,
 			 h->e->key.revision_id, h->vex_pks, h->comp);
 	}
 	MemoryContextDelete(scan_arena_cxt);

@@ -1201,6 +1201,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		appendStringInfoChar(&buf, '}');
 		out->inputs_json = buf.data;
 	}
+	elog(DEBUG1, "stellapolicy run memory bytes=%zu tuples=%d",
+		 MemoryContextMemAllocated(runcxt, true), cands.n);
 }
 
 /* ---------- writing findings ---------- */
