@@ -1338,28 +1338,53 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 		hit_order = order;
 	}
 	/*
-	 * The key and purl of each tuple are copied out in emit order, so that
-	 * the passes after the scan (evaluation, hash, write) read them in
-	 * sequence rather than where the heap pass happened to leave them.
+	 * Each tuple's strings (key, purl, component fields) are copied out in
+	 * emit order, one block per tuple, so that the passes after the scan
+	 * (evaluation, hash, write) read them in sequence rather than where the
+	 * heap pass left them; the hits and their arena are then freed.
 	 */
 	outmem = sp_arena_create_with(hit_block_alloc, pfree);
 	for (int k = 0; k < nhits; k++)
 	{
 		Hit		   *h = hit_order[k];
 		Hit		   *prev = k > 0 ? hit_order[k - 1] : NULL;
-		char	   *buf;
+		const SpCandComponent *hc = h->comp;
+		size_t		ln = hc->name ? strlen(hc->name) + 1 : 0;
+		size_t		lv = strlen(hc->version) + 1;
+		size_t		le = hc->ecosystem ? strlen(hc->ecosystem) + 1 : 0;
+		size_t		ls = hc->scope ? strlen(hc->scope) + 1 : 0;
+		SpCandComponent *c;
+		char	   *p;
+		char	   *key;
+		char	   *purl;
 
 		if (prev != NULL && h->sbom_rank == prev->sbom_rank &&
 			strcmp(h->key, prev->key) == 0 &&
 			strcmp(h->e->advisory_id, prev->e->advisory_id) == 0)
 			continue;
-		buf = sp_alloc(outmem, h->key_len + h->purl_len + 2);
-		memcpy(buf, h->key, h->key_len + 1);
-		memcpy(buf + h->key_len + 1, h->purl, h->purl_len);
-		buf[h->key_len + 1 + h->purl_len] = '\0';
-		emit(ctx, h->sb->sbom_id, buf + h->key_len + 1, h->e->advisory_id, buf,
-			 h->e->key.revision_id, h->vex_pks, h->comp);
+		c = sp_alloc(outmem, sizeof(SpCandComponent) + h->key_len + h->purl_len + 2 +
+					 ln + lv + le + ls);
+		*c = *hc;
+		p = (char *) (c + 1);
+#define PACK(dst, src, len) ((dst) = memcpy(p, (src), (len)), p += (len))
+		PACK(key, h->key, h->key_len + 1);
+		PACK(purl, h->purl, h->purl_len);
+		*p++ = '\0';
+		if (ln)
+			PACK(c->name, hc->name, ln);
+		PACK(c->version, hc->version, lv);
+		if (le)
+			PACK(c->ecosystem, hc->ecosystem, le);
+		if (ls)
+			PACK(c->scope, hc->scope, ls);
+#undef PACK
+		emit(ctx, h->sb->sbom_id, purl, h->e->advisory_id, key,
+			 h->e->key.revision_id, h->vex_pks, c);
 	}
+	pfree(hit_order);
+	if (hits != NULL)
+		pfree(hits);
+	sp_arena_destroy(hitmem);
 	MemoryContextDelete(scan_arena_cxt);
 	scan_arena_cxt = NULL;
 	hit_arena_cxt = NULL;
