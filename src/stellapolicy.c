@@ -37,6 +37,14 @@ int			sp_batch_size = 1024;
 bool		sp_sealed = false;
 char	   *sp_run_id_setting = NULL;
 
+/* stellapolicy.notify_payload, read by the notifying triggers by name. */
+enum
+{
+	SP_NOTIFY_FULL,
+	SP_NOTIFY_MINIMAL
+};
+static int	sp_notify_payload = SP_NOTIFY_FULL;
+
 /* Cache of the last tenant check, valid within one transaction. */
 static LocalTransactionId tenant_cache_lxid = InvalidLocalTransactionId;
 static Oid	tenant_cache_user = InvalidOid;
@@ -79,6 +87,12 @@ check_tenant(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+static const struct config_enum_entry notify_payload_options[] = {
+	{"full", SP_NOTIFY_FULL, false},
+	{"minimal", SP_NOTIFY_MINIMAL, false},
+	{NULL, 0, false}
+};
+
 void
 _PG_init(void)
 {
@@ -118,6 +132,21 @@ _PG_init(void)
 							 NULL,
 							 &sp_sealed,
 							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * What NOTIFY carries.  The triggers read the setting by name, so a
+	 * value in postgresql.conf applies even in a session that has not
+	 * loaded the library.
+	 */
+	DefineCustomEnumVariable("stellapolicy.notify_payload",
+							 "What run and change notifications carry: full details, or only the id of the event or change row.",
+							 "With minimal, listeners read the details from policy_run_events or input_change, where row-level security keeps each role to its tenants.",
+							 &sp_notify_payload,
+							 SP_NOTIFY_FULL,
+							 notify_payload_options,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -54,22 +54,33 @@ CREATE INDEX policy_run_events_run_idx ON @extschema@.policy_run_events (run_id,
 CREATE FUNCTION @extschema@.policy_run_event() RETURNS trigger
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 	AS $$
+DECLARE
+	eid bigint;
+	ev text;
 BEGIN
 	IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
 		INSERT INTO @extschema@.policy_run_events (run_id, tenant, from_status, to_status, detail)
 		VALUES (NEW.run_id, NEW.tenant, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END,
-				NEW.status, NEW.error);
+				NEW.status, NEW.error)
+		RETURNING event_id INTO eid;
 		-- Listeners hear of starts and ends once the change commits.
 		IF NEW.status IN ('running', 'succeeded', 'failed', 'canceled') THEN
-			PERFORM pg_notify('stellapolicy_events', jsonb_build_object(
-				'event', CASE NEW.status WHEN 'running' THEN 'policy.run.started'
-					WHEN 'succeeded' THEN 'policy.run.completed'
-					WHEN 'failed' THEN 'policy.run.failed'
-					ELSE 'policy.run.canceled' END,
-				'runId', NEW.run_id, 'tenant', NEW.tenant, 'policyId', NEW.policy_id,
-				'policyVersion', NEW.policy_version, 'mode', NEW.mode,
-				'status', NEW.status, 'attempt', NEW.attempts, 'stats', NEW.stats,
-				'determinismHash', NEW.determinism_hash)::text);
+			ev := CASE NEW.status WHEN 'running' THEN 'policy.run.started'
+				WHEN 'succeeded' THEN 'policy.run.completed'
+				WHEN 'failed' THEN 'policy.run.failed'
+				ELSE 'policy.run.canceled' END;
+			-- Any role may LISTEN: minimal payloads name only the event row.
+			IF current_setting('stellapolicy.notify_payload', true) = 'minimal' THEN
+				PERFORM pg_notify('stellapolicy_events',
+								  jsonb_build_object('event', ev, 'eventId', eid)::text);
+			ELSE
+				PERFORM pg_notify('stellapolicy_events', jsonb_build_object(
+					'event', ev, 'eventId', eid,
+					'runId', NEW.run_id, 'tenant', NEW.tenant, 'policyId', NEW.policy_id,
+					'policyVersion', NEW.policy_version, 'mode', NEW.mode,
+					'status', NEW.status, 'attempt', NEW.attempts, 'stats', NEW.stats,
+					'determinismHash', NEW.determinism_hash)::text);
+			END IF;
 		END IF;
 	END IF;
 	RETURN NEW;

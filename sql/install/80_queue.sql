@@ -42,6 +42,7 @@ CREATE FUNCTION @extschema@.record_change(p_tenant text, p_kind text, p_key text
 DECLARE
 	d text := 'sha256:' || encode(sha256(convert_to(p_kind || chr(31) || p_key || chr(31) || p_what, 'UTF8')), 'hex');
 	latest text;
+	cid bigint;
 BEGIN
 	SELECT c.change_digest INTO latest FROM @extschema@.input_change c
 	 WHERE c.tenant = p_tenant AND c.kind = p_kind AND c.key = p_key
@@ -50,10 +51,16 @@ BEGIN
 		RETURN;
 	END IF;
 	INSERT INTO @extschema@.input_change (tenant, kind, key, change_digest)
-	VALUES (p_tenant, p_kind, p_key, d);
-	PERFORM pg_notify('stellapolicy_delta',
-					  jsonb_build_object('tenant', p_tenant, 'kind', p_kind,
-										 'key', left(p_key, 512), 'changeDigest', d)::text);
+	VALUES (p_tenant, p_kind, p_key, d)
+	RETURNING change_id INTO cid;
+	-- Any role may LISTEN: minimal payloads name only the change row.
+	IF current_setting('stellapolicy.notify_payload', true) = 'minimal' THEN
+		PERFORM pg_notify('stellapolicy_delta', jsonb_build_object('changeId', cid)::text);
+	ELSE
+		PERFORM pg_notify('stellapolicy_delta',
+						  jsonb_build_object('changeId', cid, 'tenant', p_tenant, 'kind', p_kind,
+											 'key', left(p_key, 512), 'changeDigest', d)::text);
+	END IF;
 	PERFORM @extschema@.wake_at_commit();
 END
 $$;

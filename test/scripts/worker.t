@@ -287,5 +287,41 @@ check "a cron job that fires again the same day returns the same run" \
 check "unschedule_nightly removes the job" \
 	"$(q -c "SELECT stellapolicy.unschedule_nightly('p')"):$(q -c "SELECT count(*) FROM cron.job WHERE jobid = $job"):$(q -c "SELECT stellapolicy.unschedule_nightly('p')")" "t:0:f"
 
+# 16. Minimal notification payloads: ids only, and the rows behind them stay
+# with their tenant (any role may LISTEN on any channel).
+q -c "CREATE ROLE sp_listener LOGIN" -c "GRANT stellapolicy_reader TO sp_listener" \
+	-c "SELECT stellapolicy.tenant_grant('elsewhere', 'sp_listener')" >/dev/null
+pkg16=$(q -c "SELECT match_package FROM stellapolicy.component WHERE match_ecosystem = 'npm' ORDER BY 1 LIMIT 1")
+out=$(psql -X -q -At -d "$DB" 2>&1 <<SQL
+SET stellapolicy.notify_payload = minimal;
+LISTEN stellapolicy_events;
+LISTEN stellapolicy_delta;
+SELECT pg_backend_pid() AS pid \gset
+\echo PID :pid
+SELECT stellapolicy.stella_policy_run('p', wait => true, evaluation_time => '2026-06-01T00:00:00Z') AS r \gset
+\echo RUN :r
+SELECT stellapolicy.advisory_ingest('$(osv GHSA-wk-0016 "$pkg16")'::jsonb, 'test');
+SELECT 1;
+SQL
+)
+pid16=$(echo "$out" | sed -n 's/^PID \([0-9][0-9]*\)$/\1/p')
+r16=$(echo "$out" | sed -n 's/^RUN //p')
+own=$(echo "$out" | grep "received from server process with PID $pid16\.$" | sed 's/^Asynchronous notification "\([a-z_]*\)" with payload "\(.*\)" received.*/\1 \2/')
+ev=$(echo "$own" | sed -n 's/^stellapolicy_events //p')
+dl=$(echo "$own" | sed -n 's/^stellapolicy_delta //p')
+check "with notify_payload = minimal a run's notifications carry only the event and the event row's id" \
+	"$(echo "$ev" | sed 's/[0-9][0-9]*/N/')" \
+	"$(printf '%s\n%s' '{"event": "policy.run.started", "eventId": N}' '{"event": "policy.run.completed", "eventId": N}')"
+check "and a change's notification only the change row's id" "$(echo "$dl" | sed 's/[0-9][0-9]*/N/')" '{"changeId": N}'
+eids=$(echo "$ev" | sed 's/.*"eventId": \([0-9]*\)}/\1/' | paste -sd, -)
+cid=$(echo "$dl" | sed 's/.*"changeId": \([0-9]*\)}/\1/')
+check "the ids lead to the run's events and to the change" \
+	"$(q -c "SELECT string_agg(run_id || ' ' || to_status, ',' ORDER BY event_id) FROM stellapolicy.policy_run_events WHERE event_id IN (${eids:-0})"):$(q -c "SELECT kind || ' ' || key FROM stellapolicy.input_change WHERE change_id = ${cid:-0}")" \
+	"$r16 running,$r16 succeeded:advisory GHSA-wk-0016"
+check "a role of another tenant that listens gets the ids but no row behind them" \
+	"$(psql -X -q -At -U sp_listener -d "$DB" -c "SET stellapolicy.tenant = 'elsewhere'" \
+		-c "SELECT (SELECT count(*) FROM stellapolicy.policy_run_events WHERE event_id IN (${eids:-0})) + (SELECT count(*) FROM stellapolicy.input_change WHERE change_id = ${cid:-0})")" "0"
+q -c "SELECT stellapolicy.tenant_revoke('elsewhere', 'sp_listener')" -c "DROP OWNED BY sp_listener" -c "DROP ROLE sp_listener" >/dev/null
+
 echo "1..$n"
 [ $failed = 0 ]
