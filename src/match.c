@@ -11,8 +11,9 @@
  * component rows then looks each component up by its key, so only pairs
  * that name the same package are ever compared, each by the core's range
  * evaluation.  The rows come out sorted by SBOM id and finding key (purl,
- * '#', advisory id) compared as bytes, the order of the findings.  Cursors (change sequence numbers) limit the advisory revisions and
- * VEX statements to those a past run saw, so a replay gets the same tuples.
+ * '#', advisory id) compared as bytes, the order of the findings.
+ * Cursors (change sequence numbers) limit the advisory revisions and VEX
+ * statements to those a past run saw, so a replay gets the same tuples.
  *
  *-------------------------------------------------------------------------
  */
