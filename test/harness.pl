@@ -18,6 +18,10 @@ my $db = $ENV{SP_TEST_DB} || 'stellapolicy_test';
 
 my $harness = TAP::Harness->new({
 	verbosity => ($ENV{SP_VERBOSE} ? 1 : 0),
+	# A failure shows with its diagnostics even when not verbose, so that a
+	# red CI log says why.
+	failures  => 1,
+	comments  => 1,
 	color     => 0,
 	exec      => sub {
 		my ($h, $file) = @_;

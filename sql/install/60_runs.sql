@@ -33,6 +33,9 @@ CREATE TABLE @extschema@.policy_runs (
 	cancel_requested boolean NOT NULL DEFAULT false
 );
 CREATE INDEX policy_runs_policy_idx ON @extschema@.policy_runs (tenant, policy_id, queued_at);
+-- A policy's latest finished runs (the baseline of its next incremental run,
+-- looked up by the launcher for every active policy at every planning round).
+CREATE INDEX policy_runs_finished_idx ON @extschema@.policy_runs (tenant, policy_id, finished_at);
 CREATE INDEX policy_runs_status_idx ON @extschema@.policy_runs (status, priority, queued_at)
 	WHERE status IN ('queued', 'running');
 -- An idempotency key names one live run per tenant.
