@@ -10,8 +10,9 @@
  * memory by match key (OSV ecosystem and package); one pass over the
  * component rows then looks each component up by its key, so only pairs
  * that name the same package are ever compared, each by the core's range
- * evaluation.  The rows come out sorted by SBOM id and finding key (purl,
- * '#', advisory id) compared as bytes, the order of the findings.
+ * evaluation.  The rows come out grouped by SBOM, then by advisory: sorted
+ * by SBOM id, advisory id and finding key (purl, '#', advisory id), all
+ * compared as bytes, so the tuples of one advisory are evaluated together.
  * Cursors (change sequence numbers) limit the advisory revisions and VEX
  * statements to those a past run saw, so a replay gets the same tuples.
  *
@@ -848,8 +849,8 @@ next_component(ComponentScan *cs, TupleTableSlot *slot)
 }
 
 /*
- * Number the SBOMs and the advisories in byte order of their ids, so that
- * sorting the hits compares integers where it would compare strings.
+ * Number the SBOMs in byte order of their ids, so that sorting the hits
+ * compares integers where it would compare the ids.
  */
 static void
 assign_sbom_ranks(HTAB *sboms)
@@ -878,9 +879,10 @@ cmp_hit(const void *a, const void *b)
 
 	if (x->sbom_rank != y->sbom_rank)
 		return x->sbom_rank < y->sbom_rank ? -1 : 1;
-	if ((c = strcmp(x->key, y->key)) != 0)
+	if (x->e->advisory_id != y->e->advisory_id &&
+		(c = strcmp(x->e->advisory_id, y->e->advisory_id)) != 0)
 		return c;
-	if ((c = strcmp(x->e->advisory_id, y->e->advisory_id)) != 0)
+	if ((c = strcmp(x->key, y->key)) != 0)
 		return c;
 	return x->ordinal < y->ordinal ? -1 : (x->ordinal > y->ordinal ? 1 : 0);
 }
@@ -1317,8 +1319,9 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 
 	/*
 	 * Byte order (pointers are sorted, not the structs): a counting sort by
-	 * SBOM rank, then each SBOM's hits by key.  A triple found twice (two
-	 * entries, two components) is emitted once.
+	 * SBOM rank, then each SBOM's hits by advisory id and key.  A triple
+	 * found twice (two entries, two components) is emitted once; its hits
+	 * are neighbours, since the key holds the advisory id.
 	 */
 	{
 		int			nranks = (int) hash_get_num_entries(sboms);

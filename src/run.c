@@ -890,6 +890,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		void	  **last_st = NULL;
 		AdvInfo    *last_a = NULL;
 		StrIntern	strings = {0};
+		int			eval_batch = Max(sp_batch_size, 1);
 
 		if (vmd == NULL)
 			elog(ERROR, "could not allocate a SHA-256 context");
@@ -905,12 +906,13 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			SpVerdict	vd;
 			RunFinding *f = &out->findings[out->nfindings];
 
-			if (i % 1024 == 0)
+			/* Batch boundary: progress, cancellation, heartbeat. */
+			if (i % eval_batch == 0)
 			{
 				sp_progress_set(SP_PROGRESS_TUPLES_DONE, i);
 				sp_run_checkpoint();
 			}
-			/* Neighbours often share the advisory revision. */
+			/* Tuples come grouped by advisory within an SBOM. */
 			if (last_a == NULL || last_a->revision_id != cd->revision_id)
 				last_a = hash_search(advs, &cd->revision_id, HASH_FIND, NULL);
 			a = last_a;
@@ -1069,23 +1071,48 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 
 	/*
 	 * Findings in the order the hash and the writer use: (SBOM id, key) as
-	 * bytes.  The scan hands tuples over in that order, so this is a check;
-	 * any other order is sorted (pointers, then one copy of the structs).
+	 * bytes.  The scan hands tuples over grouped by SBOM in that order, each
+	 * SBOM's by advisory, so only each SBOM's findings are sorted by key
+	 * (pointers, then one copy of the structs); a whole sort is kept for
+	 * input in any other order.
 	 */
 	if (out->nfindings > 1)
 	{
+		bool		grouped = true;
 		bool		ordered = true;
 
-		for (int i = 1; i < out->nfindings && ordered; i++)
-			ordered = cmp_finding(&out->findings[i - 1], &out->findings[i]) <= 0;
-		if (!ordered)
+		for (int i = 1; i < out->nfindings && grouped; i++)
+		{
+			const RunFinding *x = &out->findings[i - 1];
+			const RunFinding *y = &out->findings[i];
+			int			c = x->sbom_id == y->sbom_id ? 0 : strcmp(x->sbom_id, y->sbom_id);
+
+			if (c > 0)
+				grouped = false;
+			else if (c == 0 && ordered && strcmp(x->key, y->key) > 0)
+				ordered = false;
+		}
+		if (!grouped || !ordered)
 		{
 			RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings, MCXT_ALLOC_HUGE);
 			RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings, MCXT_ALLOC_HUGE);
 
 			for (int i = 0; i < out->nfindings; i++)
 				ptrs[i] = &out->findings[i];
-			qsort(ptrs, out->nfindings, sizeof(RunFinding *), cmp_finding_ptr);
+			if (!grouped)
+				qsort(ptrs, out->nfindings, sizeof(RunFinding *), cmp_finding_ptr);
+			else
+			{
+				for (int from = 0, to; from < out->nfindings; from = to)
+				{
+					for (to = from + 1; to < out->nfindings &&
+						 (ptrs[to]->sbom_id == ptrs[from]->sbom_id ||
+						  strcmp(ptrs[to]->sbom_id, ptrs[from]->sbom_id) == 0); to++)
+						;
+					if (to - from > 1)
+						qsort(ptrs + from, to - from, sizeof(RunFinding *), cmp_finding_ptr);
+				}
+			}
 			for (int i = 0; i < out->nfindings; i++)
 				sorted[i] = *ptrs[i];
 			pfree(ptrs);

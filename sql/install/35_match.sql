@@ -25,7 +25,7 @@ CREATE FUNCTION @extschema@.candidate_tuples(sbom_ids text[] DEFAULT NULL,
 	LANGUAGE C STABLE ROWS 10000;
 
 COMMENT ON FUNCTION @extschema@.candidate_tuples(text[], bigint, bigint) IS
-	'every (SBOM, component, advisory) of the tenant whose version the advisory affects, sorted by SBOM id and finding key (purl, #, advisory id) as bytes, with the VEX statements about each';
+	'every (SBOM, component, advisory) of the tenant whose version the advisory affects, grouped by SBOM then advisory (sorted by SBOM id, advisory id and finding key, as bytes), with the VEX statements about each';
 
 CREATE FUNCTION @extschema@.vers_contains(range text, version text)
 	RETURNS boolean

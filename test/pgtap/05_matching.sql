@@ -129,8 +129,8 @@ SELECT results_eq($$SELECT sbom_id, component_purl, advisory_id FROM ct WHERE sb
 	$$VALUES ('bom-examples-vex-target-bom', 'pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.10.0?type=jar', 'GHSA-jjjh-jjxp-wpff')$$,
 	'outside the ground truth, jackson-databind 2.10.0 is in [2.4.0-rc1, 2.12.7.1) of GHSA-jjjh-jjxp-wpff');
 SELECT ok((SELECT array_agg(x ORDER BY n) = array_agg(x ORDER BY x COLLATE "C")
-		   FROM (SELECT row_number() OVER () n, sbom_id || E'\x01' || component_purl || '#' || advisory_id x FROM stellapolicy.candidate_tuples()) o),
-	'rows come sorted by SBOM id and finding key (purl, #, advisory id) as bytes');
+		   FROM (SELECT row_number() OVER () n, sbom_id || E'\x01' || advisory_id || E'\x01' || component_purl || '#' || advisory_id x FROM stellapolicy.candidate_tuples()) o),
+	'rows come grouped by SBOM, then advisory: sorted by SBOM id, advisory id and finding key (purl, #, advisory id) as bytes');
 SELECT results_eq($$SELECT advisory_id, (SELECT array_agg(s.status ORDER BY s.statement_pk) FROM stellapolicy.vex_statement s WHERE s.statement_pk = ANY (vex_statements))
 					FROM ct WHERE sbom_id = 'go-trivy-v0.58.0' AND cardinality(vex_statements) > 0 ORDER BY 1$$,
 	$$VALUES ('GO-2022-0646', ARRAY['not_affected']), ('GO-2024-3321', ARRAY['not_affected']), ('GO-2024-3333', ARRAY['not_affected'])$$,
