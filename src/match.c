@@ -1011,15 +1011,17 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			elog(ERROR, "SBOM set lookup failed: %s", SPI_result_code_string(rc));
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			char	   *id = SPI_getvalue(tup, td, 1);
 			bool		isnull;
 			ScanSbom   *sb;
 
 			if (strlen(id) >= SP_KEY_MAX)
 				continue;		/* ids are at most 200 bytes */
 			sb = hash_search(sboms, id, HASH_ENTER, NULL);
-			sb->revision = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-			sb->subject_purl = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3);
+			sb->revision = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+			sb->subject_purl = SPI_getvalue(tup, td, 3);
 		}
 		assign_sbom_ranks(sboms);
 	}
@@ -1057,7 +1059,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 			e = hash_search(affs, &key, HASH_ENTER, NULL);
 			vers = SPI_getbinval(tup, td, 6, &vnull);
 			prepare_affected(e, SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
-							 DatumGetJsonbP(SPI_getbinval(tup, td, 5, &isnull)), vers, vnull, arena);
+							 DatumGetJsonbP(SPI_getbinval(tup, td, 5, &isnull)),
+							 vers, vnull, arena);
 			e->advisory_id = SPI_getvalue(tup, td, 7);
 			al = SPI_getbinval(tup, td, 8, &alnull);
 			e->naliases = 0;
@@ -1243,10 +1246,13 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 							lp = strlen(purl);
 							purl = sp_strndup(hitmem, purl, lp);
 							comp = sp_alloc(hitmem, sizeof(SpCandComponent));
-							comp->name = arena_copy_or_null(hitmem, attr_cstring(slot, a_name, NULL, 0));
+							comp->name = arena_copy_or_null(hitmem,
+															attr_cstring(slot, a_name, NULL, 0));
 							comp->version = sp_strdup(hitmem, version);
-							comp->ecosystem = arena_copy_or_null(hitmem, attr_cstring(slot, a_type, NULL, 0));
-							comp->scope = arena_copy_or_null(hitmem, attr_cstring(slot, a_scope, NULL, 0));
+							comp->ecosystem =
+								arena_copy_or_null(hitmem, attr_cstring(slot, a_type, NULL, 0));
+							comp->scope = arena_copy_or_null(hitmem,
+															 attr_cstring(slot, a_scope, NULL, 0));
 							if (!slot->tts_isnull[a_lic - 1] &&
 								!empty_array(slot->tts_values[a_lic - 1]))
 							{
@@ -1257,7 +1263,8 @@ sp_candidate_scan(const char *tenant, Datum sbom_ids, bool ids_null,
 							}
 						}
 						pks = e->nvex == 0 ? (Datum) 0
-							: vex_for_tuple(e->vex, e->nvex, purl, sb->subject_purl, scratch, &vexnull);
+							: vex_for_tuple(e->vex, e->nvex, purl, sb->subject_purl,
+											scratch, &vexnull);
 
 						/* The finding key: purl '#' advisory id. */
 						la = strlen(e->advisory_id);
@@ -1513,7 +1520,8 @@ stellapolicy_advisory_affects(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("advisory \"%s\" does not exist", advisory_id)));
-	withdrawn = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	withdrawn = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										   1, &isnull));
 
 	if (!withdrawn)
 	{
@@ -1546,7 +1554,8 @@ stellapolicy_advisory_affects(PG_FUNCTION_ARGS)
 			e.key.revision_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
 			e.key.entry = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
 			prepare_affected(&e, SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
-							 DatumGetJsonbP(SPI_getbinval(tup, td, 5, &isnull)), vers, vnull, arena);
+							 DatumGetJsonbP(SPI_getbinval(tup, td, 5, &isnull)),
+							 vers, vnull, arena);
 			result = affected_by(&e, version, distro, arena);
 		}
 	}

@@ -619,7 +619,8 @@ resolve_sboms(RunInput *in, char ***digests_out)
 				ereport(ERROR,
 						(errcode(ERRCODE_NO_DATA_FOUND),
 						 errmsg("SBOM \"%s\"%s does not exist", in->sbom_ids[i],
-								in->sbom_revisions ? psprintf(" revision %d", in->sbom_revisions[i]) : "")));
+								in->sbom_revisions
+								? psprintf(" revision %d", in->sbom_revisions[i]) : "")));
 		}
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -729,9 +730,10 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 				sbom_tag_max *= 2;
 				sbom_tag_list = repalloc(sbom_tag_list, sizeof(char *) * sbom_tag_max);
 			}
-			sbom_tag_list[n_sbom_tags++] = psprintf("%s:%s",
-													SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3),
-													tags[k]);
+			sbom_tag_list[n_sbom_tags++] =
+				psprintf("%s:%s",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3),
+						 tags[k]);
 		}
 	}
 
@@ -742,7 +744,8 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	{
 		bool		isnull;
 
-		out->components = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		out->components = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 1, &isnull));
 	}
 
 	phase_done("inputs", &clock);
@@ -1094,8 +1097,10 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		}
 		if (!grouped || !ordered)
 		{
-			RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings, MCXT_ALLOC_HUGE);
-			RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings, MCXT_ALLOC_HUGE);
+			RunFinding **ptrs = palloc_extended(sizeof(RunFinding *) * out->nfindings,
+												MCXT_ALLOC_HUGE);
+			RunFinding *sorted = palloc_extended(sizeof(RunFinding) * out->nfindings,
+												 MCXT_ALLOC_HUGE);
 
 			for (int i = 0; i < out->nfindings; i++)
 				ptrs[i] = &out->findings[i];
@@ -1222,8 +1227,9 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 			json_str(&buf, in->sbom_ids[i]);
 			appendStringInfo(&buf, ",\"revision\":%d}", in->sbom_revisions[i]);
 		}
-		appendStringInfo(&buf, "],\"advisoryCursor\":" INT64_FORMAT ",\"vexCursor\":" INT64_FORMAT
-						 ",\"env\":%s,\"evaluationTime\":", in->adv_cursor, in->vex_cursor, out->env_json);
+		appendStringInfo(&buf, "],\"advisoryCursor\":" INT64_FORMAT
+						 ",\"vexCursor\":" INT64_FORMAT ",\"env\":%s,\"evaluationTime\":",
+						 in->adv_cursor, in->vex_cursor, out->env_json);
 		json_str(&buf, sp_iso_micros(in->eval_time));
 		appendStringInfoChar(&buf, '}');
 		out->inputs_json = buf.data;
@@ -1668,7 +1674,8 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 			else
 			{
 				bool		vnull;
-				int32		stored_version = DatumGetInt32(SPI_getbinval(tt->vals[j], tt->tupdesc, 4, &vnull));
+				int32		stored_version = DatumGetInt32(SPI_getbinval(tt->vals[j], tt->tupdesc,
+																	 4, &vnull));
 
 				/* Changed: another verdict, or the same one from another version. */
 				if (strcmp(f->verdict_digest, SPI_getvalue(tt->vals[j], tt->tupdesc, 3)) != 0 ||
