@@ -27,6 +27,15 @@ CREATE TRIGGER input_change_append_only BEFORE UPDATE OR DELETE ON @extschema@.i
 CREATE TRIGGER input_change_no_truncate BEFORE TRUNCATE ON @extschema@.input_change
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_change();
 
+-- Per tenant, the newest transaction whose changes prune() deleted.  An
+-- incremental run whose previous snapshot might not have seen one of them
+-- evaluates the whole tenant instead (incremental_scope()).
+CREATE TABLE @extschema@.change_horizon (
+	tenant			text PRIMARY KEY,
+	horizon			xid8 NOT NULL,
+	pruned_at		timestamptz NOT NULL
+);
+
 -- Wake the launcher when the calling transaction commits (no-op without
 -- the preloaded library).
 CREATE FUNCTION @extschema@.wake_at_commit() RETURNS void
@@ -126,7 +135,8 @@ CREATE FUNCTION @extschema@.changes_since(p_tenant text, p_snapshot pg_snapshot)
 
 -- What an incremental run of a policy must re-evaluate: the changes its
 -- snapshot sees that the snapshot of the policy's previous run did not.
--- previous is NULL when the policy has no previous run (the caller then
+-- previous is NULL when the policy has no previous run, or when prune()
+-- may have deleted changes that run did not see (the caller then
 -- evaluates the whole tenant).  A tuple is in scope when its SBOM is in
 -- sboms or its advisory in advisories; scan_sboms are the current, active
 -- SBOMs to read, all_sboms true when every SBOM must be read.
@@ -146,6 +156,11 @@ BEGIN
 		RETURN;
 	END IF;
 	prev := previous::pg_snapshot;
+	IF EXISTS (SELECT 1 FROM @extschema@.change_horizon h
+				WHERE h.tenant = p_tenant AND h.horizon >= pg_snapshot_xmin(prev)) THEN
+		previous := NULL;
+		RETURN;
+	END IF;
 
 	SELECT count(*),
 		   coalesce(array_agg(DISTINCT c.key) FILTER (WHERE c.kind = 'sbom'), '{}'),

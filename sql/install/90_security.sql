@@ -14,7 +14,8 @@ BEGIN
 							 'vex_resolution', 'policy_version', 'policy_transition',
 							 'policy_runs', 'policy_run_events', 'effective_finding',
 							 'effective_finding_history', 'policy_explain', 'policy_guard',
-							 'golden_sbom', 'input_change', 'queue_turn', 'nightly_schedule']
+							 'golden_sbom', 'input_change', 'queue_turn', 'nightly_schedule',
+							 'change_horizon']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('CREATE POLICY tenant_isolation ON @extschema@.%I '
@@ -93,6 +94,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.schedule_nightly(text, text),
 	@extschema@.cron_job_name(text, text)
 	TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.stella_policy_guard_clear(text, text) TO stellapolicy_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.prune(interval) TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.golden_sbom_add(text),
 	@extschema@.golden_sbom_remove(text),
 	@extschema@.stella_policy_simulate(text, integer, text[], jsonb, boolean, integer)
