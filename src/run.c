@@ -1307,10 +1307,16 @@ ensure_partition(const char *policy_id)
 		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0)
 		return get_relname_relid(name, get_namespace_oid("stellapolicy", false));
 
+	/* The key is the partition's own (60_runs.sql says why). */
 	rc = SPI_execute(psprintf("CREATE TABLE stellapolicy.%s "
 							  "PARTITION OF stellapolicy.effective_finding FOR VALUES IN (%s)",
 							  quote_identifier(name), quote_literal_cstr(policy_id)),
 					 false, 0);
+	if (rc == SPI_OK_UTILITY)
+		rc = SPI_execute(psprintf("ALTER TABLE stellapolicy.%s "
+								  "ADD PRIMARY KEY (tenant, policy_id, sbom_id, finding_key)",
+								  quote_identifier(name)),
+						 false, 0);
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "could not create the findings partition: %s", SPI_result_code_string(rc));
 	return get_relname_relid(name, get_namespace_oid("stellapolicy", false));

@@ -25,7 +25,10 @@ GRANT USAGE ON SCHEMA @extschema@ TO stellapolicy_reader;
 
 -- Which roles may act for which tenant.  The grantee 'public' opens a tenant
 -- to every role; the extension opens the tenant 'default' that way at install,
--- and an administrator may remove that row.
+-- and an administrator may remove that row.  A restore from pg_dump runs with
+-- session_replication_role = replica (docs/operations.md, "Backup and
+-- restore") and takes the rows from the dump instead, so a removed row stays
+-- removed.
 CREATE TABLE @extschema@.tenant_access (
 	tenant		text NOT NULL CHECK (tenant <> '' AND length(tenant) <= 200),
 	grantee		name NOT NULL,
@@ -33,7 +36,9 @@ CREATE TABLE @extschema@.tenant_access (
 	granted_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (tenant, grantee)
 );
-INSERT INTO @extschema@.tenant_access (tenant, grantee) VALUES ('default', 'public');
+INSERT INTO @extschema@.tenant_access (tenant, grantee)
+SELECT 'default', 'public'
+WHERE pg_catalog.current_setting('session_replication_role') <> 'replica';
 
 -- The current tenant: the setting stellapolicy.tenant, checked against
 -- tenant_access for the calling role.  Every row-level security policy and

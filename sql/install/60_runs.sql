@@ -98,6 +98,10 @@ CREATE TRIGGER policy_run_events_no_truncate BEFORE TRUNCATE ON @extschema@.poli
 
 -- Effective findings: one partition per policy, created when the policy is
 -- first run.  Plain columns for BI tools; annotations and warnings as jsonb.
+-- Each partition has the primary key (tenant, policy_id, sbom_id,
+-- finding_key); the parent has none, so that pg_dump's partitions restore
+-- into the parent that CREATE EXTENSION makes (a key on the parent would
+-- be created twice on each partition).
 CREATE TABLE @extschema@.effective_finding (
 	tenant			text NOT NULL,
 	policy_id		text NOT NULL,
@@ -118,8 +122,7 @@ CREATE TABLE @extschema@.effective_finding (
 	run_id			text NOT NULL,			-- the run that last changed it
 	first_seen		timestamptz NOT NULL,	-- evaluation time of the run that created it
 	last_seen		timestamptz NOT NULL,	-- evaluation time of the run that last changed it
-	verdict_digest	text NOT NULL,			-- SHA-256 of the canonical verdict
-	PRIMARY KEY (tenant, policy_id, sbom_id, finding_key)
+	verdict_digest	text NOT NULL			-- SHA-256 of the canonical verdict
 ) PARTITION BY LIST (policy_id);
 
 -- Previous versions of findings: one row per change or removal.

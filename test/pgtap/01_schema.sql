@@ -1,7 +1,7 @@
 -- The shape every other part relies on: tenant columns, row-level security,
 -- pinned search paths, the version in one place.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 SELECT has_schema('stellapolicy');
 SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'stellapolicy'),
@@ -34,6 +34,15 @@ SELECT has_index('stellapolicy', 'component', 'component_bom_idx', ARRAY['tenant
 	'the BOM index maps (ecosystem, package) to SBOMs');
 SELECT is(current_setting('stellapolicy.tenant'), 'default', 'the tenant setting defaults to default');
 SELECT is(current_setting('stellapolicy.max_document_size'), '64MB', 'documents up to 64MB by default');
+
+-- pg_dump dumps the rows of an extension's tables only when marked.
+SELECT is(ARRAY(SELECT c.relname::text FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+				WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
+				  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'stellapolicy')
+				  AND c.relkind IN ('r', 'S')
+				  AND c.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'stellapolicy')::oid[])
+				ORDER BY 1),
+		  '{}'::text[], 'every table and sequence of the extension is dumped by pg_dump');
 
 SELECT * FROM finish();
 ROLLBACK;

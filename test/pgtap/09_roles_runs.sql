@@ -4,7 +4,7 @@
 -- SECURITY DEFINER function pins its search_path; tenant and policy names
 -- with quotes, dots, unicode and SQL are handled safely.
 BEGIN;
-SELECT plan(41);
+SELECT plan(42);
 
 \i test/pgtap/helpers.psql
 
@@ -55,6 +55,9 @@ SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE tenant = :'
 SELECT is((SELECT count(*) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
 		   WHERE i.inhparent = 'stellapolicy.effective_finding'::regclass AND c.relname ~ '^effective_finding_org_pol_v1_m_[0-9a-f]{8}$'), 1::bigint,
 	'the policy''s partition has a plain name made of its id and a hash');
+SELECT is((SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+		   WHERE k.contype = 'p' AND c.relname ~ '^effective_finding_org_pol_v1_m_[0-9a-f]{8}$'),
+	'PRIMARY KEY (tenant, policy_id, sbom_id, finding_key)', 'the partition is keyed by tenant, policy, SBOM and finding key');
 SELECT pg_temp.as_role('sp_m_operator', :'evil', $$SELECT stellapolicy.stella_policy_run('Org.Pol:v1-m')$$) AS queued \gset
 SELECT is(pg_temp.as_role('sp_m_operator', :'evil', format('SELECT stellapolicy.stella_policy_cancel(%L)', :'queued')), 'true', 'an operator cancels a queued run');
 SELECT is(pg_temp.as_role('sp_m_admin', :'evil', format('SELECT stellapolicy.stella_policy_cancel(%L)', :'queued')), 'true', 'the admin may too (a second cancel is harmless)');
