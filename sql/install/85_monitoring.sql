@@ -201,73 +201,96 @@ DECLARE
 	me text := CASE WHEN everyone THEN NULL ELSE @extschema@.current_tenant() END;
 	bounds double precision[] := ARRAY[0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
 	out text := '';
+	depth text := '';
+	backlog text := '';
+	failures text := '';
+	fired text := '';
+	fired_sum bigint;
+	prev_tenant text;
+	prev_policy text;
 	r record;
 	lbl text;
 BEGIN
 	out := out || E'# HELP policy_run_seconds Duration of finished policy runs, from start to end.\n'
 			   || E'# TYPE policy_run_seconds histogram\n';
-	FOR r IN
-		SELECT p.tenant, p.policy_id, p.mode,
-			   array_agg(extract(epoch FROM p.finished_at - p.started_at)::double precision) AS secs
-		  FROM @extschema@.policy_runs p
-		 WHERE p.finished_at IS NOT NULL AND p.started_at IS NOT NULL AND (me IS NULL OR p.tenant = me)
-		 GROUP BY 1, 2, 3 ORDER BY p.tenant COLLATE "C", p.policy_id COLLATE "C", p.mode COLLATE "C"
+	-- One pass over the runs: the cumulative bucket counts as an array, one
+	-- FILTER per bound (the bounds are this function's constants).  Each
+	-- duration is computed once (OFFSET 0 keeps the subquery whole), as a
+	-- double (date_part; extract gives numeric).
+	FOR r IN EXECUTE format(
+		'SELECT p.tenant, p.policy_id, p.mode, ARRAY[%s] AS le, count(*) AS n, sum(p.d) AS total
+		   FROM (SELECT x.tenant, x.policy_id, x.mode,
+						date_part(''epoch'', x.finished_at - x.started_at) AS d
+				   FROM @extschema@.policy_runs x
+				  WHERE x.finished_at IS NOT NULL AND x.started_at IS NOT NULL
+					AND ($1 IS NULL OR x.tenant = $1)
+				 OFFSET 0) p
+		  GROUP BY 1, 2, 3 ORDER BY p.tenant COLLATE "C", p.policy_id COLLATE "C", p.mode COLLATE "C"',
+		(SELECT string_agg(format('count(*) FILTER (WHERE p.d <= %s)', b), ', ' ORDER BY i)
+		   FROM unnest(bounds) WITH ORDINALITY u(b, i)))
+		USING me
 	LOOP
 		lbl := 'tenant=' || @extschema@.prom_label(r.tenant) || ',policy=' || @extschema@.prom_label(r.policy_id)
 			   || ',mode=' || @extschema@.prom_label(r.mode);
 		FOR i IN 1 .. cardinality(bounds) LOOP
-			out := out || 'policy_run_seconds_bucket{' || lbl || ',le="' || bounds[i] || '"} '
-				   || (SELECT count(*) FROM unnest(r.secs) x WHERE x <= bounds[i]) || E'\n';
+			out := out || 'policy_run_seconds_bucket{' || lbl || ',le="' || bounds[i] || '"} ' || r.le[i] || E'\n';
 		END LOOP;
-		out := out || 'policy_run_seconds_bucket{' || lbl || E',le="+Inf"} ' || cardinality(r.secs) || E'\n'
-			   || 'policy_run_seconds_sum{' || lbl || '} ' || (SELECT sum(x) FROM unnest(r.secs) x) || E'\n'
-			   || 'policy_run_seconds_count{' || lbl || '} ' || cardinality(r.secs) || E'\n';
+		out := out || 'policy_run_seconds_bucket{' || lbl || E',le="+Inf"} ' || r.n || E'\n'
+			   || 'policy_run_seconds_sum{' || lbl || '} ' || r.total || E'\n'
+			   || 'policy_run_seconds_count{' || lbl || '} ' || r.n || E'\n';
 	END LOOP;
 
-	out := out || E'# HELP policy_run_queue_depth Runs waiting in the queue.\n'
-			   || E'# TYPE policy_run_queue_depth gauge\n';
+	-- The queue view once, for two families.
 	FOR r IN
-		SELECT q.tenant, q.policy_id, q.queued_emergency, q.queued_high, q.queued_normal
+		SELECT q.tenant, q.policy_id, q.queued_emergency, q.queued_high, q.queued_normal, q.backlog_changes
 		  FROM @extschema@.pg_stat_policy_queue q
 		 WHERE me IS NULL OR q.tenant = me ORDER BY q.tenant COLLATE "C", q.policy_id COLLATE "C"
 	LOOP
 		lbl := 'tenant=' || @extschema@.prom_label(r.tenant) || ',policy=' || @extschema@.prom_label(r.policy_id);
-		out := out || 'policy_run_queue_depth{' || lbl || E',priority="emergency"} ' || r.queued_emergency || E'\n'
+		depth := depth || 'policy_run_queue_depth{' || lbl || E',priority="emergency"} ' || r.queued_emergency || E'\n'
 				   || 'policy_run_queue_depth{' || lbl || E',priority="high"} ' || r.queued_high || E'\n'
 				   || 'policy_run_queue_depth{' || lbl || E',priority="normal"} ' || r.queued_normal || E'\n';
+		IF r.backlog_changes IS NOT NULL THEN
+			backlog := backlog || 'policy_run_incremental_backlog{' || lbl || '} ' || r.backlog_changes || E'\n';
+		END IF;
 	END LOOP;
+	out := out || E'# HELP policy_run_queue_depth Runs waiting in the queue.\n'
+			   || E'# TYPE policy_run_queue_depth gauge\n' || depth;
 
-	out := out || E'# HELP policy_run_failures_total Runs that ended failed.\n'
-			   || E'# TYPE policy_run_failures_total counter\n';
+	-- Failures by policy and mode, rules fired by policy: one pass.
 	FOR r IN
-		SELECT s.tenant, s.policy_id, s.mode, s.failures FROM @extschema@.pg_stat_policy_runs s
-		 WHERE me IS NULL OR s.tenant = me ORDER BY s.tenant COLLATE "C", s.policy_id COLLATE "C", s.mode COLLATE "C"
+		SELECT x.tenant, x.policy_id, x.mode, count(*) FILTER (WHERE x.status = 'failed') AS failures,
+			   coalesce(sum((x.stats->>'rulesFired')::bigint), 0) AS fired
+		  FROM @extschema@.policy_runs x
+		 WHERE me IS NULL OR x.tenant = me
+		 GROUP BY 1, 2, 3 ORDER BY x.tenant COLLATE "C", x.policy_id COLLATE "C", x.mode COLLATE "C"
 	LOOP
-		out := out || 'policy_run_failures_total{tenant=' || @extschema@.prom_label(r.tenant)
+		failures := failures || 'policy_run_failures_total{tenant=' || @extschema@.prom_label(r.tenant)
 				   || ',policy=' || @extschema@.prom_label(r.policy_id) || ',mode=' || @extschema@.prom_label(r.mode)
 				   || '} ' || r.failures || E'\n';
+		-- Rows come by policy, then mode: a policy's total is printed at its last mode.
+		IF prev_tenant IS NOT DISTINCT FROM r.tenant AND prev_policy IS NOT DISTINCT FROM r.policy_id THEN
+			fired_sum := fired_sum + r.fired;
+		ELSE
+			IF prev_policy IS NOT NULL THEN
+				fired := fired || 'policy_rules_fired_total{tenant=' || @extschema@.prom_label(prev_tenant)
+						 || ',policy=' || @extschema@.prom_label(prev_policy) || '} ' || fired_sum || E'\n';
+			END IF;
+			prev_tenant := r.tenant;
+			prev_policy := r.policy_id;
+			fired_sum := r.fired;
+		END IF;
 	END LOOP;
-
-	out := out || E'# HELP policy_run_incremental_backlog Changes not yet covered by an incremental run of the policy.\n'
-			   || E'# TYPE policy_run_incremental_backlog gauge\n';
-	FOR r IN
-		SELECT q.tenant, q.policy_id, q.backlog_changes FROM @extschema@.pg_stat_policy_queue q
-		 WHERE (me IS NULL OR q.tenant = me) AND q.backlog_changes IS NOT NULL
-		 ORDER BY q.tenant COLLATE "C", q.policy_id COLLATE "C"
-	LOOP
-		out := out || 'policy_run_incremental_backlog{tenant=' || @extschema@.prom_label(r.tenant)
-				   || ',policy=' || @extschema@.prom_label(r.policy_id) || '} ' || r.backlog_changes || E'\n';
-	END LOOP;
-
-	out := out || E'# HELP policy_rules_fired_total Rules fired by the runs of the policy.\n'
-			   || E'# TYPE policy_rules_fired_total counter\n';
-	FOR r IN
-		SELECT s.tenant, s.policy_id, sum(s.rules_fired) AS fired FROM @extschema@.pg_stat_policy_runs s
-		 WHERE me IS NULL OR s.tenant = me GROUP BY 1, 2 ORDER BY s.tenant COLLATE "C", s.policy_id COLLATE "C"
-	LOOP
-		out := out || 'policy_rules_fired_total{tenant=' || @extschema@.prom_label(r.tenant)
-				   || ',policy=' || @extschema@.prom_label(r.policy_id) || '} ' || r.fired || E'\n';
-	END LOOP;
+	IF prev_policy IS NOT NULL THEN
+		fired := fired || 'policy_rules_fired_total{tenant=' || @extschema@.prom_label(prev_tenant)
+				 || ',policy=' || @extschema@.prom_label(prev_policy) || '} ' || fired_sum || E'\n';
+	END IF;
+	out := out || E'# HELP policy_run_failures_total Runs that ended failed.\n'
+			   || E'# TYPE policy_run_failures_total counter\n' || failures
+			   || E'# HELP policy_run_incremental_backlog Changes not yet covered by an incremental run of the policy.\n'
+			   || E'# TYPE policy_run_incremental_backlog gauge\n' || backlog
+			   || E'# HELP policy_rules_fired_total Rules fired by the runs of the policy.\n'
+			   || E'# TYPE policy_rules_fired_total counter\n' || fired;
 	RETURN out;
 END
 $$;
