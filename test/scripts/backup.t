@@ -33,26 +33,12 @@ drop_dbs() {
 	done
 }
 tmp=$(mktemp -d)
-chmod 755 "$tmp"
 trap 'drop_dbs; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-fail=0
+# shellcheck source=test/scripts/tap.bash
+source test/scripts/tap.bash
 echo "1..11"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1)); fail=1; echo "not ok $n - $1"; shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
-}
-check() { local s=$1; shift; if [ "$s" -eq 0 ]; then ok "$1"; else notok "$@"; fi; }
-
-sql() {
-	local db=$1; shift
-	psql -X -q -At -F $'\t' -v ON_ERROR_STOP=1 -d "$db" "$@" 2>"$tmp/err"
-}
-err() { cat "$tmp/err"; }
-q() { printf "'%s'" "${1//\'/\'\'}"; }
 
 run_policy() {
 	sql "$1" -v evaltime="$evaltime" -v env="$env" -v explain="${2:-false}" <<-'SQL'

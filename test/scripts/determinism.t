@@ -45,28 +45,11 @@ tmp=$(mktemp -d)
 trap 'drop_dbs; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-fail=0
+# shellcheck source=test/scripts/tap.bash
+source test/scripts/tap.bash
 echo "1..11"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1)); fail=1; echo "not ok $n - $1"; shift
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
-}
-# check STATUS DESCRIPTION [DIAGNOSTIC...]: ok when STATUS is 0.
-check() { local s=$1; shift; if [ "$s" -eq 0 ]; then ok "$1"; else notok "$@"; fi; }
 is_hash() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
-# psql DB [psql options] < script: quiet, unaligned, tab-separated, stops
-# at the first error, which goes to $tmp/err for the diagnostics.
-sql() {
-	local db=$1; shift
-	psql -X -q -At -F $'\t' -v ON_ERROR_STOP=1 -d "$db" "$@" 2>"$tmp/err"
-}
-err() { cat "$tmp/err"; }
-
-# A psql string literal of a file name, as scripts/corpus.sh writes it.
-q() { printf "'%s'" "${1//\'/\'\'}"; }
 id_of() { local b; b=$(basename "$1" .json); b=${b%.cdx}; b=${b%.spdx}; printf '%s' "$b"; }
 
 # The corpus backwards: the calls, ids and tags of scripts/corpus.sh, with
