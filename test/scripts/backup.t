@@ -11,7 +11,8 @@
 #   a run in B gives the hash of A's last run and writes nothing, and a
 #   replay of A's first run matches in B;
 #   ingestion and runs go on in B, numbering after A's;
-#   a restore without the setting fails rather than making a wrong copy.
+#   a restore without the setting fails, its triggers colliding with the
+#   dumped rows.
 #
 # Uses the cluster of PGHOST/PGPORT (scripts/test.sh starts one), creates
 # and drops the databases sp_bk_a to sp_bk_d, prints TAP.  Alone:
@@ -183,7 +184,7 @@ sql postgres -c "CREATE DATABASE sp_bk_d" || s=1
 if "$bindir/pg_restore" --exit-on-error -d sp_bk_d "$tmp/a.dump" 2>"$tmp/restore.err"; then
 	s=1
 fi
-check $s "a restore without session_replication_role = replica fails rather than copying wrongly" \
+check $s "a restore of A without session_replication_role = replica fails: its triggers collide with the dumped rows" \
 	"$(head -3 "$tmp/restore.err")"
 
 exit $fail
