@@ -46,7 +46,20 @@ SELECT 'RESULT_RUN ' || :'secs' || ' ' || (stats->>'tuples') || ' ' || status FR
 -- The same rows, written by COPY into an empty table of the same shape (a
 -- regular, WAL-logged table with the same primary key, like the partition).
 DROP TABLE IF EXISTS public.bench_copy_target;
-CREATE TABLE public.bench_copy_target (LIKE stellapolicy.effective_finding INCLUDING ALL);
+CREATE TABLE public.bench_copy_target (LIKE stellapolicy.effective_finding INCLUDING ALL,
+	PRIMARY KEY (tenant, policy_id, sbom_id, finding_key));
+-- The comparison is fair only while both tables have the same indexes.
+SELECT (SELECT count(*) FROM pg_index WHERE indrelid = 'public.bench_copy_target'::regclass)
+	 = (SELECT count(*) FROM pg_index i
+		  JOIN pg_inherits h ON h.inhrelid = i.indrelid
+		  JOIN pg_class c ON c.oid = h.inhrelid
+		 WHERE h.inhparent = 'stellapolicy.effective_finding'::regclass
+		   AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', :'pid')) AS same_indexes \gset
+\if :same_indexes
+\else
+\echo 'bench_copy_target and the partition differ in their indexes'
+\quit
+\endif
 CREATE TEMP TABLE copy_source AS SELECT * FROM stellapolicy.effective_finding WHERE policy_id = :'pid';
 \copy copy_source TO '/tmp/stellapolicy-bench-findings.copy'
 CHECKPOINT;
@@ -61,6 +74,10 @@ SQL
 	status=$(echo "$out" | awk '/^RESULT_RUN /{print $4}')
 	c=$(echo "$out" | awk '/^RESULT_COPY /{print $2}')
 	rows=$(echo "$out" | awk '/^RESULT_COPY /{print $3}')
+	if [ -z "$r" ] || [ -z "$c" ]; then
+		printf 'run %d gave no figures:\n%s\n' "$i" "$out" >&2
+		exit 1
+	fi
 	ratio=$(echo "$r / $c" | bc -l)
 	printf 'run %d: %s, %s tuples in %.3f s; COPY of %s rows %.3f s; ratio %.2f\n' "$i" "$status" "$tuples" "$r" "$rows" "$c" "$ratio"
 	run_s+=("$r")
