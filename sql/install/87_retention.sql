@@ -98,3 +98,28 @@ BEGIN
 							  'changes', n_changes);
 END
 $$;
+
+-- prune() for every tenant that has runs or changes, one after the other
+-- in the caller's transaction: one pg_cron job for a whole database.
+-- Superusers only (no grant).  Returns prune()'s result for each tenant.
+CREATE FUNCTION @extschema@.prune_all_tenants(older_than interval DEFAULT interval '90 days')
+	RETURNS SETOF jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	t text;
+	was text := current_setting('stellapolicy.tenant');
+BEGIN
+	FOR t IN
+		SELECT u.tenant FROM (SELECT r.tenant FROM @extschema@.policy_runs r
+							  UNION
+							  SELECT c.tenant FROM @extschema@.input_change c) u
+		 ORDER BY u.tenant COLLATE "C"
+	LOOP
+		PERFORM set_config('stellapolicy.tenant', t, true);
+		RETURN NEXT @extschema@.prune(older_than);
+	END LOOP;
+	PERFORM set_config('stellapolicy.tenant', was, true);
+END
+$$;

@@ -7,7 +7,7 @@
 -- tenants are untouched; the append-only rules hold afterwards; bad input
 -- and roles.
 BEGIN;
-SELECT plan(26);
+SELECT plan(30);
 
 \i test/pgtap/helpers.psql
 
@@ -130,11 +130,21 @@ SELECT is((SELECT previous FROM stellapolicy.incremental_scope('ret', 'keep', pg
 SELECT is((SELECT count(*) FROM stellapolicy.input_change WHERE tenant = 'ret2'), :ret2_changes::bigint,
 	'the other tenant''s changes are still untouched');
 
+-- Every tenant at once, for a superuser; the caller's tenant is kept.
+SELECT pg_temp.old_run('t0', 'ret2', 'other', 'succeeded', '300 days');
+SELECT results_eq($$SELECT p->>'tenant', (p->>'runs')::int FROM stellapolicy.prune_all_tenants('30 days') p
+					WHERE p->>'tenant' IN ('ret', 'ret2')$$,
+	$$VALUES ('ret', 0), ('ret2', 2)$$, 'prune_all_tenants() prunes each tenant: ret2 loses t0 and t1, keeps t2');
+SELECT is(pg_temp.runs('ret2'), ARRAY['t2'], 'ret2 keeps its newest run');
+SELECT is(current_setting('stellapolicy.tenant'), 'ret', 'the caller''s tenant setting is restored');
+
 -- Roles.
 SELECT matches(pg_temp.as_role('sp_r_operator', 'ret', $$SELECT stellapolicy.prune('30 days')$$),
 	'^42501: permission denied for function prune', 'an operator cannot prune');
 SELECT matches(pg_temp.as_role('sp_r_admin', 'ret', $$SELECT stellapolicy.prune('30 days')->>'tenant'$$),
 	'^ret$', 'an admin prunes its tenant');
+SELECT matches(pg_temp.as_role('sp_r_admin', 'ret', $$SELECT count(*) FROM stellapolicy.prune_all_tenants('30 days')$$),
+	'^42501: permission denied for function prune_all_tenants', 'only a superuser prunes every tenant');
 
 SELECT * FROM finish();
 ROLLBACK;
