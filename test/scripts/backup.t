@@ -41,16 +41,6 @@ trap 'exit 1' INT TERM HUP
 source test/scripts/tap.bash
 echo "1..11"
 
-run_policy() {
-	sql "$1" -v evaltime="$evaltime" -v env="$env" -v explain="${2:-false}" <<-'SQL'
-	SELECT stellapolicy.stella_policy_run('p', wait => true, capture_explain => :'explain',
-		evaluation_time => :'evaltime', env => :'env') AS run \gset
-	SELECT run_id, status, coalesce(determinism_hash, ''), stats->>'findingsWritten',
-		stats->>'findingsChanged', stats->>'findingsRemoved'
-	FROM stellapolicy.policy_runs WHERE run_id = :'run';
-	SQL
-}
-
 # One line per table of the schema (partitions included): name, rows,
 # md5 of its rows as text in byte order; then one per sequence.
 fingerprint() {
@@ -77,12 +67,7 @@ if ! sql postgres -c "CREATE DATABASE sp_bk_a" || ! sql sp_bk_a -c "CREATE EXTEN
 	s=1; diag+=("create sp_bk_a: $(err)")
 elif ! bash scripts/corpus.sh "$corpus" | sql sp_bk_a; then
 	s=1; diag+=("load the corpus: $(err)")
-elif ! sql sp_bk_a <<-SQL
-	\\set src \`cat $(q "$policy")\`
-	SELECT stellapolicy.policy_create('p', :'src') \\gset
-	SELECT stellapolicy.policy_submit('p', 1), stellapolicy.policy_approve('p', 1), stellapolicy.policy_activate('p', 1) \\gset
-	SQL
-then
+elif ! make_policy sp_bk_a; then
 	s=1; diag+=("create the policy: $(err)")
 fi
 IFS=$'\t' read -r run1 st1 _ _ _ _ < <(run_policy sp_bk_a true)

@@ -80,29 +80,6 @@ reverse_load() {
 	done < <(backwards "$dir"/sbom/*/*.json "$dir"/vex/cyclonedx/*.json)
 }
 
-# Create the policy and take it through to active.
-make_policy() {
-	sql "$1" <<-SQL
-	\\set src \`cat $(q "$policy")\`
-	SELECT stellapolicy.policy_create('p', :'src') \\gset
-	SELECT stellapolicy.policy_submit('p', 1) \\gset
-	SELECT stellapolicy.policy_approve('p', 1) \\gset
-	SELECT stellapolicy.policy_activate('p', 1) \\gset
-	SQL
-}
-
-# run_policy DB: one run at the fixed evaluation time and env; prints
-# run_id, status, hash, findingsWritten, findingsChanged, findingsRemoved.
-run_policy() {
-	sql "$1" -v evaltime="$evaltime" -v env="$env" <<-'SQL'
-	SELECT stellapolicy.stella_policy_run('p', wait => true,
-		evaluation_time => :'evaltime', env => :'env') AS run \gset
-	SELECT run_id, status, coalesce(determinism_hash, ''), stats->>'findingsWritten',
-		stats->>'findingsChanged', stats->>'findingsRemoved'
-	FROM stellapolicy.policy_runs WHERE run_id = :'run';
-	SQL
-}
-
 # The findings as BI tools see them, in an order no collation changes.
 findings() {
 	sql "$1" <<-'SQL'
