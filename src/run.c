@@ -347,38 +347,49 @@ json_str_array(StringInfo buf, char **v, int n)
 	appendStringInfoChar(buf, ']');
 }
 
-/* The env as canonical JSON: keys sorted, numbers as thousandths. */
-static char *
-env_canonical(SpEnvEntry *env, int n)
+/*
+ * The env as JSON, keys sorted (sp_env_entries sorts them).  For the
+ * determinism hash (thousandths = true) numbers are the integer
+ * thousandths the evaluator uses; for the run record they are written as
+ * given, in decimal with three places, so that the record can be passed
+ * back as an env (replay, bundles, incremental and nightly runs) and mean
+ * the same.
+ */
+void
+sp_env_append_json(StringInfo buf, const SpEnvEntry *env, int n, bool thousandths)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	for (int i = 0; i < n; i++)		/* sp_env_entries sorts by key */
+	appendStringInfoChar(buf, '{');
+	for (int i = 0; i < n; i++)
 	{
 		if (i)
-			appendStringInfoChar(&buf, ',');
-		json_str(&buf, env[i].key);
-		appendStringInfoChar(&buf, ':');
+			appendStringInfoChar(buf, ',');
+		json_str(buf, env[i].key);
+		appendStringInfoChar(buf, ':');
 		switch (env[i].type)
 		{
 			case SP_ENV_STRING:
-				json_str(&buf, env[i].str);
+				json_str(buf, env[i].str);
 				break;
 			case SP_ENV_NUMBER:
-				appendStringInfo(&buf, INT64_FORMAT, env[i].num);
+				if (thousandths)
+					appendStringInfo(buf, INT64_FORMAT, env[i].num);
+				else
+				{
+					uint64		mag = env[i].num < 0 ? -(uint64) env[i].num : (uint64) env[i].num;
+
+					appendStringInfo(buf, "%s" UINT64_FORMAT ".%03d", env[i].num < 0 ? "-" : "",
+									 mag / 1000, (int) (mag % 1000));
+				}
 				break;
 			case SP_ENV_BOOL:
-				appendStringInfoString(&buf, env[i].b ? "true" : "false");
+				appendStringInfoString(buf, env[i].b ? "true" : "false");
 				break;
 			case SP_ENV_NULL:
-				appendStringInfoString(&buf, "null");
+				appendStringInfoString(buf, "null");
 				break;
 		}
 	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+	appendStringInfoChar(buf, '}');
 }
 
 /* SHA-256 with a context kept for the whole run (one per finding is costly). */
@@ -680,7 +691,16 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 	resolve_sboms(in, &sbom_digests);
 	if (in->env != (Datum) 0)
 		sp_env_entries(in->env, &env, &nenv);
-	out->env_json = env_canonical(env, nenv);
+	{
+		StringInfoData eb;
+
+		initStringInfo(&eb);
+		sp_env_append_json(&eb, env, nenv, true);
+		out->env_json = eb.data;
+		initStringInfo(&eb);
+		sp_env_append_json(&eb, env, nenv, false);
+		out->env_record = eb.data;
+	}
 	ids_arr = sp_text_array(in->sbom_ids, in->nsboms);
 	{
 		Datum	   *d = palloc(sizeof(Datum) * Max(in->nsboms, 1));
@@ -1229,7 +1249,7 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		}
 		appendStringInfo(&buf, "],\"advisoryCursor\":" INT64_FORMAT
 						 ",\"vexCursor\":" INT64_FORMAT ",\"env\":%s,\"evaluationTime\":",
-						 in->adv_cursor, in->vex_cursor, out->env_json);
+						 in->adv_cursor, in->vex_cursor, out->env_record);
 		json_str(&buf, sp_iso_micros(in->eval_time));
 		appendStringInfoChar(&buf, '}');
 		out->inputs_json = buf.data;

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "dsl.h"
+#include "lib/stringinfo.h"
 
 /* One evaluated tuple. */
 typedef struct RunFinding
@@ -77,7 +78,8 @@ typedef struct RunOutput
 	int			nrules;
 	char		hash[72];
 	char	   *inputs_json;	/* sbom_set with revisions and digests, env, time */
-	char	   *env_json;		/* canonical env */
+	char	   *env_json;		/* canonical env, numbers in thousandths (hashed) */
+	char	   *env_record;		/* the env as recorded, numbers in decimal */
 	/* set by sp_run_write */
 	int64		written;
 	int64		changed;
@@ -93,5 +95,7 @@ extern bool sp_execute_leased_run(const char *run_id);
 extern bool sp_run_in_scope(const RunInput *in, const char *sbom_id,
 							const char *advisory_id);
 extern void sp_check_guard(const char *tenant, const char *policy_id);
+extern void sp_env_append_json(StringInfo buf, const SpEnvEntry *env, int n,
+							   bool thousandths);
 
 #endif							/* SP_RUN_H */

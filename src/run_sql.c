@@ -568,32 +568,9 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 		if (!PG_ARGISNULL(3))
 			sp_env_entries(PG_GETARG_DATUM(3), &env, &nenv);
 		initStringInfo(&inputs);
-		appendStringInfoString(&inputs, "{\"env\": {");
-		for (int i = 0; i < nenv; i++)
-		{
-			if (i)
-				appendStringInfoString(&inputs, ", ");
-			escape_json(&inputs, env[i].key);
-			appendStringInfoString(&inputs, ": ");
-			switch (env[i].type)
-			{
-				case SP_ENV_STRING:
-					escape_json(&inputs, env[i].str);
-					break;
-				case SP_ENV_NUMBER:
-					appendStringInfo(&inputs, "%s" INT64_FORMAT ".%03d", env[i].num < 0 ? "-" : "",
-									 (env[i].num < 0 ? -env[i].num : env[i].num) / 1000,
-									 (int) ((env[i].num < 0 ? -env[i].num : env[i].num) % 1000));
-					break;
-				case SP_ENV_BOOL:
-					appendStringInfoString(&inputs, env[i].b ? "true" : "false");
-					break;
-				case SP_ENV_NULL:
-					appendStringInfoString(&inputs, "null");
-					break;
-			}
-		}
-		appendStringInfo(&inputs, "}, \"sealed\": %s, \"captureExplain\": %s, \"sbomSelection\": ",
+		appendStringInfoString(&inputs, "{\"env\": ");
+		sp_env_append_json(&inputs, env, nenv, false);
+		appendStringInfo(&inputs, ", \"sealed\": %s, \"captureExplain\": %s, \"sbomSelection\": ",
 						 sp_sealed ? "true" : "false", explain ? "true" : "false");
 		if (PG_ARGISNULL(2))
 			appendStringInfoString(&inputs, "null");

@@ -483,7 +483,11 @@ BEGIN
 	IF rid IS NOT NULL THEN
 		RETURN rid;
 	END IF;
-	RETURN @extschema@.stella_policy_run(policy_id, mode => 'full', idempotency_key => k);
+	-- The env of the policy's baseline, as incremental runs take it, so that
+	-- nightly and incremental runs evaluate alike.
+	RETURN @extschema@.stella_policy_run(policy_id, mode => 'full', idempotency_key => k,
+		env => coalesce((@extschema@.baseline_run(@extschema@.current_tenant(), policy_id)).inputs->'env',
+						'{}'));
 END
 $$;
 

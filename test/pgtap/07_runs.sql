@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(61);
+SELECT plan(65);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -196,6 +196,22 @@ SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id =
 	'a run over one SBOM leaves the other SBOMs'' findings alone');
 SELECT is(stellapolicy.stella_policy_run('internal', idempotency_key => 'nightly-1'),
 		  stellapolicy.stella_policy_run('internal', idempotency_key => 'nightly-1'), 'the same idempotency key returns the same queued run');
+-- A numeric env value is recorded as given, so the record can be passed
+-- back as an env (replay, incremental and nightly runs) and mean the same.
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"Exposure": "internal", "Tier": 2, "Ratio": -0.125}') AS r_env \gset
+SELECT is((SELECT (inputs->'env')::text FROM stellapolicy.policy_runs WHERE run_id = :'r_env'),
+	'{"tier": 2.000, "ratio": -0.125, "exposure": "internal"}', 'numbers in the recorded env are the numbers given');
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => (SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_env')) AS r_env2 \gset
+SELECT results_eq(format($$SELECT determinism_hash, (stats->>'findingsWritten')::int FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r_env2'),
+	format($$SELECT determinism_hash, 0 FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r_env'),
+	'a run given the recorded env has the same hash and writes nothing');
+SELECT is((SELECT r->>'match' FROM stellapolicy.stella_policy_replay(:'r_env') r), 'true', 'a run with numbers in its env replays to its hash');
+SELECT stellapolicy.nightly_enqueue('internal') AS r_nightly \gset
+SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_nightly'),
+	(SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_env2'),
+	'a nightly run takes the env of the policy''s latest run, as incremental runs do');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.policy_create('x''; DROP TABLE stellapolicy.sbom; --', 'policy "q" syntax "stella-dsl@1" { }')$$),
 	'^22023: invalid policy id', 'a policy id with quotes and SQL is refused');
 SELECT stellapolicy.policy_create('Org.Policy:v1-x', 'policy "q" syntax "stella-dsl@1" { rule r { when true then status := "blocked" because "b" } }');
