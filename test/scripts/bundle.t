@@ -24,12 +24,13 @@ psql -X -q -d postgres -c "CREATE DATABASE sp_bundle_a" -c "CREATE DATABASE sp_b
 q -d sp_bundle_a -c "CREATE EXTENSION stellapolicy" >/dev/null
 q -d sp_bundle_b -c "CREATE EXTENSION stellapolicy" >/dev/null
 
-# The source database: the corpus, a policy, a run.
+# The source database: the corpus, a policy, a run (a number in its env
+# too: the bundle must carry it as given).
 bash scripts/corpus.sh "$corpus" | q -d sp_bundle_a >/dev/null
 run=$(q -d sp_bundle_a -v src="$(cat data/policies/org-baseline.stella)" <<'SQL'
 SELECT stellapolicy.policy_create('org', :'src') \gset
 SELECT stellapolicy.policy_submit('org', 1), stellapolicy.policy_approve('org', 1), stellapolicy.policy_activate('org', 1) \gset
-SELECT stellapolicy.stella_policy_run('org', wait => true, env => '{"exposure": "internet"}',
+SELECT stellapolicy.stella_policy_run('org', wait => true, env => '{"exposure": "internet", "tier": 2.5}',
 	evaluation_time => '2026-11-30T12:00:00Z');
 SQL
 )
