@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(65);
+SELECT plan(68);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -212,6 +212,19 @@ SELECT stellapolicy.nightly_enqueue('internal') AS r_nightly \gset
 SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_nightly'),
 	(SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_env2'),
 	'a nightly run takes the env of the policy''s latest run, as incremental runs do');
+-- Sealed mode: the env records "sealed": true; the key is the server's.
+SET LOCAL stellapolicy.sealed = on;
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"Exposure": "internal", "Sealed": false}') AS r_sealed \gset
+SET LOCAL stellapolicy.sealed = off;
+SELECT results_eq(format($$SELECT inputs->'env', inputs->'sealed' FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r_sealed'),
+	$$VALUES ('{"sealed": true, "exposure": "internal"}'::jsonb, 'true'::jsonb)$$,
+	'a run in sealed mode records inputs.env.sealed = true (and inputs.sealed), whatever the request said');
+SELECT is((SELECT r->>'match' FROM stellapolicy.stella_policy_replay(:'r_sealed') r), 'true',
+	'it replays to its hash outside sealed mode, with the env as recorded');
+SELECT stellapolicy.stella_policy_run('internal', wait => true, env => '{"exposure": "internal", "sealed": true}') AS r_unsealed \gset
+SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_unsealed'), '{"exposure": "internal"}'::jsonb,
+	'outside sealed mode a requested "sealed" is dropped');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.policy_create('x''; DROP TABLE stellapolicy.sbom; --', 'policy "q" syntax "stella-dsl@1" { }')$$),
 	'^22023: invalid policy id', 'a policy id with quotes and SQL is refused');
 SELECT stellapolicy.policy_create('Org.Policy:v1-x', 'policy "q" syntax "stella-dsl@1" { rule r { when true then status := "blocked" because "b" } }');
