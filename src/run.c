@@ -595,9 +595,17 @@ resolve_sboms(RunInput *in, char ***digests_out)
 	int			rows;
 	char	  **digests;
 
+	/*
+	 * A whole-tenant run keeps all_sboms set after its set is resolved: the
+	 * writer answers for every finding of the policy then, including those
+	 * of SBOMs taken out of runs since.  A second evaluation with the same
+	 * input (a simulation's base) reads the resolved, pinned list.
+	 */
+	bool		whole = in->all_sboms && in->sbom_ids == NULL;
+
 	v[0] = CStringGetTextDatum(in->tenant);
-	v[1] = in->all_sboms ? (Datum) 0 : sp_text_array(in->sbom_ids, in->nsboms);
-	n[1] = in->all_sboms ? 'n' : ' ';
+	v[1] = whole ? (Datum) 0 : sp_text_array(in->sbom_ids, in->nsboms);
+	n[1] = whole ? 'n' : ' ';
 	if (in->sbom_revisions)
 	{
 		Datum	   *d = palloc(sizeof(Datum) * Max(in->nsboms, 1));
@@ -615,7 +623,7 @@ resolve_sboms(RunInput *in, char ***digests_out)
 					 "  WHEN $2::text[] IS NOT NULL THEN s.is_current AND s.sbom_id = ANY ($2) "
 					 "  ELSE s.is_current AND s.active END "
 					 "ORDER BY s.sbom_id COLLATE \"C\"", 3, t, v, n);
-	if (!in->all_sboms && rows != in->nsboms)
+	if (!whole && rows != in->nsboms)
 	{
 		/* Name the first SBOM that is missing. */
 		SPITupleTable *tt = SPI_tuptable;
@@ -652,7 +660,6 @@ resolve_sboms(RunInput *in, char ***digests_out)
 															2, &isnull));
 		digests[i] = keep(tup, SPI_tuptable->tupdesc, 3);
 	}
-	in->all_sboms = false;
 	*digests_out = digests;
 	return in->sbom_ids;
 }

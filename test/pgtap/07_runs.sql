@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(68);
+SELECT plan(71);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -225,6 +225,19 @@ SELECT is((SELECT r->>'match' FROM stellapolicy.stella_policy_replay(:'r_sealed'
 SELECT stellapolicy.stella_policy_run('internal', wait => true, env => '{"exposure": "internal", "sealed": true}') AS r_unsealed \gset
 SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_unsealed'), '{"exposure": "internal"}'::jsonb,
 	'outside sealed mode a requested "sealed" is dropped');
+-- An SBOM taken out of runs loses its findings at the next full run.
+CREATE TEMP TABLE trivy_before AS SELECT finding_key FROM stellapolicy.effective_finding
+	WHERE policy_id = 'internal' AND sbom_id = 'go-trivy-v0.58.0';
+SELECT stellapolicy.sbom_set_active('go-trivy-v0.58.0', false);
+SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
+	env => '{"exposure": "internal"}') AS r_inactive \gset
+SELECT results_eq(format($$SELECT (stats->>'findingsRemoved')::bigint, jsonb_array_length(inputs->'sbomSet') FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r_inactive'),
+	$$SELECT count(*), 15 FROM trivy_before$$, 'a full run removes the findings of an SBOM taken out of runs, and only those');
+SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'internal' AND sbom_id = 'go-trivy-v0.58.0'), 0::bigint,
+	'they are gone from the current table');
+SELECT set_eq(format($$SELECT finding_key FROM stellapolicy.effective_finding_history WHERE changed_by_run = %L AND operation = 'delete'$$, :'r_inactive'),
+	$$SELECT finding_key FROM trivy_before$$, 'and the history keeps each of them');
+SELECT stellapolicy.sbom_set_active('go-trivy-v0.58.0', true);
 SELECT matches(pg_temp.err($$SELECT stellapolicy.policy_create('x''; DROP TABLE stellapolicy.sbom; --', 'policy "q" syntax "stella-dsl@1" { }')$$),
 	'^22023: invalid policy id', 'a policy id with quotes and SQL is refused');
 SELECT stellapolicy.policy_create('Org.Policy:v1-x', 'policy "q" syntax "stella-dsl@1" { rule r { when true then status := "blocked" because "b" } }');
