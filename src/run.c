@@ -1200,12 +1200,13 @@ sp_run_evaluate(RunInput *in, RunOutput *out)
 		json_str(&doc, findings_digest);
 		appendStringInfoString(&doc, ",\"policy\":");
 		json_str(&doc, in->digest);
+		/* Keys in byte order: "sbomTags" sorts before "sboms". */
+		appendStringInfoString(&doc, ",\"sbomTags\":");
+		json_str_array(&doc, sbom_tag_list, sort_unique(sbom_tag_list, n_sbom_tags));
 		appendStringInfoString(&doc, ",\"sboms\":");
 		list = palloc(sizeof(char *) * Max(in->nsboms, 1));
 		memcpy(list, sbom_digests, sizeof(char *) * in->nsboms);	/* keep the pairing */
 		json_str_array(&doc, list, sort_unique(list, in->nsboms));
-		appendStringInfoString(&doc, ",\"sbomTags\":");
-		json_str_array(&doc, sbom_tag_list, sort_unique(sbom_tag_list, n_sbom_tags));
 		appendStringInfoString(&doc, ",\"tags\":");
 		{
 			AdvInfo    *a;

@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(71);
+SELECT plan(73);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -129,6 +129,45 @@ SELECT results_eq($$SELECT sbom_id, finding_key, status, rule_name FROM stellapo
 	  ORDER BY 1, 2$$,
 	'a KEV tag on a CVE id reaches the advisories that alias it, and only those');
 SELECT ok((SELECT count(*) > 0 FROM stellapolicy.effective_finding WHERE status = 'blocked'), 'there are such findings');
+
+-- The determinism hash, recomputed in SQL from its definition in runs.md.
+CREATE FUNCTION pg_temp.sorted(text[]) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT coalesce(jsonb_agg(x ORDER BY x COLLATE "C"), '[]') FROM (SELECT DISTINCT unnest($1) AS x) u
+$$;
+SELECT is((
+	WITH r AS (SELECT * FROM stellapolicy.policy_runs WHERE run_id = :'r5b'),
+	t AS (SELECT c.* FROM r, stellapolicy.candidate_tuples(NULL, r.advisory_cursor, r.vex_cursor) c),
+	a AS (SELECT DISTINCT t.advisory_id, ar.content_digest, ar.aliases
+		  FROM t JOIN stellapolicy.advisory_raw ar ON ar.revision_id = t.advisory_revision),
+	s AS (SELECT sbom_id, content_digest, tags FROM stellapolicy.sbom
+		  WHERE tenant = 'runs' AND is_current AND active)
+	SELECT 'sha256:' || encode(sha256(convert_to(stellapolicy.canonical_json(jsonb_build_object(
+		'advisories', pg_temp.sorted(ARRAY(SELECT content_digest FROM a)),
+		'engine', 'stellapolicy/' || (SELECT extversion FROM pg_extension WHERE extname = 'stellapolicy'),
+		'env', r.inputs->'env',
+		'evaluationTime', r.inputs->>'evaluationTime',
+		'findings', (SELECT 'sha256:' || encode(sha256(convert_to(string_agg(
+				stellapolicy.canonical_json(jsonb_build_object('findingKey', finding_key, 'sbomId', sbom_id,
+											 'verdict', verdict_digest)::text),
+				E'\n' ORDER BY sbom_id COLLATE "C", finding_key COLLATE "C") || E'\n', 'UTF8')), 'hex')
+			FROM stellapolicy.effective_finding WHERE tenant = 'runs' AND policy_id = 'internal'),
+		'policy', (SELECT digest FROM stellapolicy.policy_version
+				   WHERE tenant = 'runs' AND policy_id = 'internal' AND version = r.policy_version),
+		'sbomTags', pg_temp.sorted(ARRAY(SELECT content_digest || ':' || tag FROM s, unnest(s.tags) AS tag)),
+		'sboms', pg_temp.sorted(ARRAY(SELECT content_digest FROM s)),
+		'tags', pg_temp.sorted(ARRAY(SELECT a.advisory_id || ':' || g.tag FROM a JOIN stellapolicy.advisory_tag g
+			ON g.tenant = 'runs' AND (g.subject_id = a.advisory_id OR g.subject_id = ANY (a.aliases))
+			AND g.change_seq <= r.advisory_cursor)),
+		'vex', pg_temp.sorted(ARRAY(SELECT 'sha256:' || encode(sha256(convert_to(v.document_digest || '#' || v.item, 'UTF8')), 'hex')
+			FROM stellapolicy.vex_raw v WHERE v.statement_pk IN (SELECT unnest(t.vex_statements) FROM t))))::text),
+		'UTF8')), 'hex')
+	FROM r),
+	(SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r5b'),
+	'the recorded hash is the SHA-256 of the canonical JSON that runs.md defines');
+SELECT ok((SELECT count(*) FROM stellapolicy.advisory_tag WHERE tenant = 'runs') > 0
+		  AND (SELECT count(*) FROM stellapolicy.candidate_tuples() WHERE cardinality(vex_statements) > 0) > 0
+		  AND (SELECT count(*) FROM stellapolicy.sbom WHERE tenant = 'runs' AND cardinality(tags) > 0) > 0,
+	'that run read advisory tags, VEX statements and SBOM tags');
 
 -- The same for a first run, whose findings are all new (the bulk insert path).
 ALTER TABLE stellapolicy.effective_finding ADD CONSTRAINT no_critical CHECK (severity_band <> 'Critical') NOT VALID;
