@@ -392,6 +392,60 @@ sp_env_append_json(StringInfo buf, const SpEnvEntry *env, int n, bool thousandth
 	appendStringInfoChar(buf, '}');
 }
 
+/*
+ * The env of a run or simulation as requested: its entries, keys lower-cased
+ * and sorted, with the server's "sealed" key applied.  That key belongs to
+ * the server: with stellapolicy.sealed on the env holds "sealed": true (which
+ * the hash covers and a replay takes as recorded); a "sealed" the caller
+ * passed is dropped.  env is a jsonb object, or 0 for none.
+ */
+void
+sp_env_requested(Datum env, SpEnvEntry **entries, int *n)
+{
+	SpEnvEntry *given = NULL;
+	int			ngiven = 0;
+	SpEnvEntry *kept;
+	SpEnvEntry	sealed = {.key = "sealed", .type = SP_ENV_BOOL, .b = true};
+	bool		placed = !sp_sealed;
+	int			m = 0;
+
+	if (env != (Datum) 0)
+		sp_env_entries(env, &given, &ngiven);
+
+	kept = palloc(sizeof(SpEnvEntry) * (ngiven + 1));
+	for (int i = 0; i < ngiven; i++)
+	{
+		int			c = strcmp(given[i].key, "sealed");
+
+		if (c == 0)
+			continue;
+		if (c > 0 && !placed)
+		{
+			kept[m++] = sealed;
+			placed = true;
+		}
+		kept[m++] = given[i];
+	}
+	if (!placed)
+		kept[m++] = sealed;
+	*entries = kept;
+	*n = m;
+}
+
+/* The same env as a jsonb value, for code that passes it on as a Datum. */
+Datum
+sp_env_requested_jsonb(Datum env)
+{
+	SpEnvEntry *entries;
+	int			n;
+	StringInfoData buf;
+
+	sp_env_requested(env, &entries, &n);
+	initStringInfo(&buf);
+	sp_env_append_json(&buf, entries, n, false);
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
 /* SHA-256 with a context kept for the whole run (one per finding is costly). */
 static void
 sha256_hex_ctx(EVP_MD_CTX *md, const char *data, size_t len, char out[72])

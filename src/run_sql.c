@@ -565,39 +565,8 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 		SpEnvEntry *env = NULL;
 		int			nenv = 0;
 
-		if (!PG_ARGISNULL(3))
-			sp_env_entries(PG_GETARG_DATUM(3), &env, &nenv);
-
-		/*
-		 * The key "sealed" belongs to the server: a run requested with
-		 * stellapolicy.sealed on records "sealed": true in its env (which
-		 * the hash covers and a replay takes as recorded); any "sealed" of
-		 * the request is dropped.  Keys stay sorted.
-		 */
-		{
-			SpEnvEntry *kept = palloc(sizeof(SpEnvEntry) * (nenv + 1));
-			SpEnvEntry	sealed = {.key = "sealed", .type = SP_ENV_BOOL, .b = true};
-			bool		placed = !sp_sealed;
-			int			m = 0;
-
-			for (int i = 0; i < nenv; i++)
-			{
-				int			c = strcmp(env[i].key, "sealed");
-
-				if (c == 0)
-					continue;
-				if (c > 0 && !placed)
-				{
-					kept[m++] = sealed;
-					placed = true;
-				}
-				kept[m++] = env[i];
-			}
-			if (!placed)
-				kept[m++] = sealed;
-			env = kept;
-			nenv = m;
-		}
+		sp_env_requested(PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3),
+						 &env, &nenv);
 		initStringInfo(&inputs);
 		appendStringInfoString(&inputs, "{\"env\": ");
 		sp_env_append_json(&inputs, env, nenv, false);

@@ -216,7 +216,8 @@ stellapolicy_simulate(PG_FUNCTION_ARGS)
 	in.policy_id = policy_id;
 	in.run_id = "simulation";
 	in.eval_time = sp_unix_micros(GetCurrentTransactionStartTimestamp());
-	in.env = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	/* The env a real run would record, sealed key included. */
+	in.env = sp_env_requested_jsonb(PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
 	in.adv_cursor = sp_current_cursor(tenant, false);
 	in.vex_cursor = sp_current_cursor(tenant, true);
 	in.explain = explain;

@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(73);
+SELECT plan(75);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -264,6 +264,20 @@ SELECT is((SELECT r->>'match' FROM stellapolicy.stella_policy_replay(:'r_sealed'
 SELECT stellapolicy.stella_policy_run('internal', wait => true, env => '{"exposure": "internal", "sealed": true}') AS r_unsealed \gset
 SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_unsealed'), '{"exposure": "internal"}'::jsonb,
 	'outside sealed mode a requested "sealed" is dropped');
+SET LOCAL stellapolicy.sealed = on;
+SELECT stellapolicy.stella_policy_run('internal', wait => true, sbom_set => ARRAY['npm-toolkit-2020'],
+	env => '{"exposure": "internal"}') AS r_sealed2 \gset
+SELECT is((SELECT s->'candidate'->>'hash' FROM stellapolicy.stella_policy_simulate('internal',
+			version => (SELECT version FROM stellapolicy.policy_version WHERE tenant = 'runs' AND policy_id = 'internal' AND status = 'active'),
+			sbom_set => ARRAY['npm-toolkit-2020'], env => '{"exposure": "internal", "sealed": false}') s),
+	(SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r_sealed2'),
+	'a simulation in sealed mode evaluates the env a real run records (sealed: true), and gets its hash');
+SET LOCAL stellapolicy.sealed = off;
+SELECT isnt((SELECT s->'candidate'->>'hash' FROM stellapolicy.stella_policy_simulate('internal',
+			version => (SELECT version FROM stellapolicy.policy_version WHERE tenant = 'runs' AND policy_id = 'internal' AND status = 'active'),
+			sbom_set => ARRAY['npm-toolkit-2020'], env => '{"exposure": "internal", "sealed": true}') s),
+	(SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = :'r_sealed2'),
+	'outside sealed mode a simulation drops a requested "sealed", as a run does');
 -- An SBOM taken out of runs loses its findings at the next full run.
 CREATE TEMP TABLE trivy_before AS SELECT finding_key FROM stellapolicy.effective_finding
 	WHERE policy_id = 'internal' AND sbom_id = 'go-trivy-v0.58.0';
