@@ -198,9 +198,9 @@ incremental_scope(RunInput *in, const char *snapshot)
 static bool
 execute_run(const char *run_id, bool leased)
 {
-	Oid			t[8];
-	Datum		v[8];
-	char		nl[8];
+	Oid			t[10];
+	Datum		v[10];
+	char		nl[10];
 	RunInput	in;
 	RunOutput	out;
 	MemoryContext oldcxt = CurrentMemoryContext;
@@ -304,6 +304,39 @@ execute_run(const char *run_id, bool leased)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		/* A guard set after the run was queued stops it too. */
 		sp_check_guard(tenant, in.policy_id);
+
+		/*
+		 * A run evaluates the version active when it starts: one activated
+		 * while the run waited in the queue replaces the version recorded
+		 * then, so that a late run never writes an archived version's
+		 * verdicts over the new one's.
+		 */
+		exec("SELECT version, digest, ir_canonical FROM stellapolicy.policy_version "
+			 "WHERE tenant = $1 AND policy_id = $2 AND status = 'active'",
+			 2, lt, lv, NULL, true);
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("policy \"%s\" has no active version", in.policy_id),
+					 errdetail("The run was queued for version %d, which is no longer active.",
+							   in.version)));
+		{
+			bool		vnull;
+			int			active = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+															 SPI_tuptable->tupdesc, 1, &vnull));
+
+			if (active != in.version)
+			{
+				ereport(LOG,
+						(errmsg("stellapolicy run version run_id=%s queued=%d active=%d",
+								run_id, in.version, active)));
+				in.version = active;
+				in.digest = MemoryContextStrdup(oldcxt, SPI_getvalue(SPI_tuptable->vals[0],
+																	 SPI_tuptable->tupdesc, 2));
+				in.ir = MemoryContextStrdup(oldcxt, SPI_getvalue(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 3));
+			}
+		}
 		exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
 		snapshot = MemoryContextStrdup(oldcxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 
@@ -371,11 +404,16 @@ execute_run(const char *run_id, bool leased)
 		v[5] = CStringGetTextDatum(out.inputs_json);
 		t[6] = TEXTOID;
 		v[6] = CStringGetTextDatum(extra.data);
+		t[7] = INT4OID;
+		v[7] = Int32GetDatum(in.version);
+		t[8] = TEXTOID;
+		v[8] = CStringGetTextDatum(in.digest);
 		exec("UPDATE stellapolicy.policy_runs SET status = 'succeeded', finished_at = clock_timestamp(), "
 			 "  stats = $2::jsonb, determinism_hash = $3, advisory_cursor = $4, vex_cursor = $5, "
 			 "  inputs = inputs || $6::jsonb || $7::jsonb, error = NULL, "
+			 "  policy_version = $8, policy_digest = $9, "
 			 "  lease_owner = NULL, lease_expires = NULL WHERE run_id = $1",
-			 7, t, v, NULL, false);
+			 9, t, v, NULL, false);
 		status = "succeeded";
 	}
 	else

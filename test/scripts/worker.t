@@ -325,5 +325,30 @@ check "a role of another tenant that listens gets the ids but no row behind them
 		-c "SELECT (SELECT count(*) FROM stellapolicy.policy_run_events WHERE event_id IN (${eids:-0})) + (SELECT count(*) FROM stellapolicy.input_change WHERE change_id = ${cid:-0})")" "0"
 q -c "SELECT stellapolicy.tenant_revoke('elsewhere', 'sp_listener')" -c "DROP OWNED BY sp_listener" -c "DROP ROLE sp_listener" >/dev/null
 
+# 17. A run that waited in the queue while a new version was activated
+# evaluates the active version, and its record says so.
+r17=$(q <<'SQL'
+SELECT stellapolicy.policy_create('pv', 'policy "v1" syntax "stella-dsl@1" { rule r { when true then status := "affected" because "v1" } }') \gset
+SELECT stellapolicy.policy_submit('pv', 1), stellapolicy.policy_approve('pv', 1), stellapolicy.policy_activate('pv', 1) \gset
+BEGIN;
+SELECT stellapolicy.stella_policy_run('pv', evaluation_time => '2026-06-01T00:00:00Z') AS r \gset
+UPDATE stellapolicy.policy_runs SET not_before = clock_timestamp() + interval '1 hour' WHERE run_id = :'r';
+COMMIT;
+SELECT :'r';
+SQL
+)
+q >/dev/null <<SQL
+SELECT stellapolicy.policy_create('pv', 'policy "v2" syntax "stella-dsl@1" { rule r { when true then status := "blocked" because "v2" } }');
+SELECT stellapolicy.policy_submit('pv', 2), stellapolicy.policy_approve('pv', 2), stellapolicy.policy_activate('pv', 2);
+UPDATE stellapolicy.policy_runs SET not_before = NULL WHERE run_id = '$r17';
+SQL
+if wait_for "SELECT status IN ('succeeded', 'failed') FROM stellapolicy.policy_runs WHERE run_id = '$r17'" 20; then
+	check "a run queued under version 1 and started after version 2 was activated evaluates version 2, and records it" \
+		"$(q -c "SELECT status || ':' || policy_version || ':' || (policy_digest = (SELECT digest FROM stellapolicy.policy_version WHERE policy_id = 'pv' AND version = 2)) FROM stellapolicy.policy_runs WHERE run_id = '$r17'"):$(q -c "SELECT count(*) > 0 AND bool_and(status = 'blocked' AND policy_version = 2) FROM stellapolicy.effective_finding WHERE policy_id = 'pv'")" \
+		"succeeded:2:true:t"
+else
+	notok "a run queued under an archived version" "$(q -c "SELECT status, error FROM stellapolicy.policy_runs WHERE run_id = '$r17'")"
+fi
+
 echo "1..$n"
 [ $failed = 0 ]
