@@ -97,6 +97,9 @@ extern bool sp_run_in_scope(const RunInput *in, const char *sbom_id,
 extern void sp_check_guard(const char *tenant, const char *policy_id);
 extern void sp_env_append_json(StringInfo buf, const SpEnvEntry *env, int n,
 							   bool thousandths);
+/* First key of the input lock (run_sql.c), as in input_write_lock() in SQL. */
+#define SP_INPUT_LOCK_KEY 1398293065
+
 extern void sp_env_requested(Datum env, SpEnvEntry **entries, int *n);
 extern Datum sp_env_requested_jsonb(Datum env);
 

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "commands/dbcommands.h"
@@ -25,6 +26,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -126,6 +128,58 @@ json_text_array(StringInfo buf, char **v, int n)
 		escape_json(buf, v[i]);
 	}
 	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * The input lock of a tenant.  Change numbers are taken when a row is
+ * inserted, but transactions commit in any order: a cursor read while an
+ * ingest is still open could lie above that ingest's change numbers, and a
+ * replay, which reads as of the cursor later, would see rows the run did
+ * not.  So every insert into the inputs that cursors count (advisory
+ * revisions and tags, VEX statements and resolutions) first takes this lock
+ * shared until its transaction ends (input_write_lock() in SQL), and a run
+ * holds it exclusively just while it takes its snapshot and cursors: it
+ * waits for the open ingests of its tenant, and later ones get higher change
+ * numbers.  The key is the two-int4 advisory key (SP_INPUT_LOCK_KEY,
+ * hashtext(tenant)), as pg_locks shows it.
+ */
+static void
+input_lock_tag(LOCKTAG *tag, const char *tenant)
+{
+	int32		h = DatumGetInt32(DirectFunctionCall1Coll(hashtext, C_COLLATION_OID,
+														  CStringGetTextDatum(tenant)));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) SP_INPUT_LOCK_KEY, (uint32) h, 2);
+}
+
+/*
+ * A run's snapshot and cursors, taken with the tenant's input lock held
+ * (above): pushes the snapshot the run reads with, sets in's cursors and
+ * returns the pg_current_snapshot() text the record keeps, in cxt.
+ */
+static char *
+take_cursors(RunInput *in, MemoryContext cxt)
+{
+	LOCKTAG		tag;
+	char	   *volatile snapshot = NULL;
+
+	input_lock_tag(&tag, in->tenant);
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	PG_TRY();
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		in->adv_cursor = sp_current_cursor(in->tenant, false);
+		in->vex_cursor = sp_current_cursor(in->tenant, true);
+		exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
+		snapshot = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1));
+	}
+	PG_FINALLY();
+	{
+		LockRelease(&tag, ExclusiveLock, true);
+	}
+	PG_END_TRY();
+	return snapshot;
 }
 
 /*
@@ -301,7 +355,14 @@ execute_run(const char *run_id, bool leased)
 		/* One run of a policy at a time; then a snapshot that sees the last one. */
 		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 17))",
 			 2, lt, lv, NULL, false);
-		PushActiveSnapshot(GetTransactionSnapshot());
+
+		/*
+		 * The snapshot and the cursors, with the tenant's ingests that are
+		 * still open waited for (input_lock_tag): every change number at or
+		 * below a cursor is then committed, and seen.
+		 */
+		snapshot = take_cursors(&in, oldcxt);
+
 		/* A guard set after the run was queued stops it too. */
 		sp_check_guard(tenant, in.policy_id);
 
@@ -337,9 +398,6 @@ execute_run(const char *run_id, bool leased)
 																 SPI_tuptable->tupdesc, 3));
 			}
 		}
-		exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
-		snapshot = MemoryContextStrdup(oldcxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-
 		if (strcmp(mode, "incremental") == 0)
 		{
 			char	   *sj = incremental_scope(&in, snapshot);
@@ -347,9 +405,6 @@ execute_run(const char *run_id, bool leased)
 			scope_json = MemoryContextStrdup(oldcxt, sj);
 		}
 
-		/* Cursors: the newest advisory and VEX change this run sees. */
-		in.adv_cursor = sp_current_cursor(in.tenant, false);
-		in.vex_cursor = sp_current_cursor(in.tenant, true);
 		sp_run_evaluate(&in, &out);
 		sp_run_write(&in, &out, run_id);
 		PopActiveSnapshot();
@@ -530,6 +585,21 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(5))
 		idem = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	eval_ts = PG_ARGISNULL(8) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(8);
+	if (TIMESTAMP_NOT_FINITE(eval_ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("evaluation time must be finite")));
+
+	/*
+	 * A run reads as of cursors it takes itself; a transaction snapshot
+	 * taken earlier (REPEATABLE READ, SERIALIZABLE) could miss rows below
+	 * them that a replay would see.
+	 */
+	if (wait && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("a run with wait => true needs a READ COMMITTED transaction"),
+				 errhint("Run it in a READ COMMITTED transaction, or queue it for the background workers (wait => false).")));
 
 	if (strcmp(mode, "full") != 0 && strcmp(mode, "incremental") != 0)
 	{

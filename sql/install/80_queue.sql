@@ -110,6 +110,34 @@ CREATE TRIGGER vex_change AFTER INSERT ON @extschema@.vex_raw
 CREATE TRIGGER vex_resolution_change AFTER INSERT ON @extschema@.vex_resolution
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.change_from_input();
 
+-- The input lock.  Change numbers are taken at insert, transactions commit
+-- in any order, and a run's cursors are the newest change numbers it sees:
+-- a cursor taken while an ingest was open could lie above that ingest's
+-- rows, which a replay as of the cursor would then see.  So a statement
+-- that inserts into the inputs cursors count takes, before its rows get
+-- their numbers, the tenant's input lock shared until its transaction
+-- ends, and a run takes it exclusively while it reads its snapshot and
+-- cursors (run_sql.c): the run waits for the tenant's open ingests.  The
+-- first key is SP_INPUT_LOCK_KEY of run.h; the rows' tenant is the
+-- session's, as every ingest function writes.
+CREATE FUNCTION @extschema@.input_write_lock() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock_shared(1398293065,
+		hashtext(coalesce(current_setting('stellapolicy.tenant', true), 'default')));
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER advisory_write_lock BEFORE INSERT ON @extschema@.advisory_raw
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.input_write_lock();
+CREATE TRIGGER advisory_tag_write_lock BEFORE INSERT ON @extschema@.advisory_tag
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.input_write_lock();
+CREATE TRIGGER vex_write_lock BEFORE INSERT ON @extschema@.vex_raw
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.input_write_lock();
+CREATE TRIGGER vex_resolution_write_lock BEFORE INSERT ON @extschema@.vex_resolution
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.input_write_lock();
+
 -- The baseline of a policy's next incremental run: its latest succeeded
 -- full or incremental run that recorded the snapshot it read with.
 CREATE FUNCTION @extschema@.baseline_run(p_tenant text, p_policy text)

@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(75);
+SELECT plan(76);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -25,6 +25,7 @@ SELECT stellapolicy.policy_submit('internal', 1), stellapolicy.policy_approve('i
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', mode => 'partial')$$), '^22023: unknown run mode "partial"', 'unknown mode');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', priority => 'urgent')$$), '^22023: unknown priority "urgent"', 'unknown priority');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('nosuch')$$), '^55000: policy "nosuch" has no active version', 'a policy without an active version');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', evaluation_time => 'infinity')$$), '^22008: evaluation time must be finite', 'an infinite evaluation time');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', env => '[1]')$$), '^22023: env must be a JSON object', 'env must be an object');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', sbom_set => ARRAY['nope'], wait => true)$$), '^no error', 'a run over a missing SBOM is recorded, not raised ...');
 SELECT results_eq($$SELECT status, error FROM stellapolicy.policy_runs WHERE inputs->'sbomSelection' = '["nope"]'$$,

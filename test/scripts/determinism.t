@@ -47,7 +47,7 @@ trap 'exit 1' INT TERM HUP
 
 # shellcheck source=test/scripts/tap.bash
 source test/scripts/tap.bash
-echo "1..11"
+echo "1..14"
 is_hash() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
 id_of() { local b; b=$(basename "$1" .json); b=${b%.cdx}; b=${b%.spdx}; printf '%s' "$b"; }
@@ -258,6 +258,52 @@ s=0
 [ "${match2:-}" = true ] && [ "${replayed2:-}" = "${hash_a:-}" ] || s=1
 check $s "replay of A's first run still matches after the newer revision" \
 	"match=${match2:-none} recorded=${hash_a:-none} replayed=${replayed2:-none} $(err)"
+
+# A run while an ingest is still open.  A third revision (the original
+# bound again, modified later) is ingested in a transaction that stays open
+# for 3 s; meanwhile a tag on another advisory commits, so the newest change
+# number is above the open revision's.  The run must wait for the open
+# ingest (or the replay, which sees the revision once it commits, would not
+# match): it reads the third revision, and its replay matches.
+jq '.modified = "2025-07-01T00:00:00Z"' "${src:-/dev/null}" > "$tmp/third.json" 2>"$tmp/err"
+sql sp_det_a > "$tmp/open.out" 2>&1 <<-SQL &
+	BEGIN;
+	\set doc \`cat $(q "$tmp/third.json")\`
+	SELECT stellapolicy.advisory_ingest(:'doc');
+	SELECT pg_sleep(3);
+	COMMIT;
+	SQL
+open_pid=$!
+for _ in $(seq 100); do
+	[ "$(sql sp_det_a -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'sp_det_a'
+		AND state = 'active' AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.1
+done
+sql sp_det_a -c "SELECT stellapolicy.advisory_tag_add('GHSA-p6mc-m468-83gw', 'race-check')" >/dev/null
+IFS=$'\t' read -r run_r status_r hash_r _ _ _ < <(PGTZ=UTC run_policy sp_det_a)
+wait "$open_pid"
+key_race=$(sql sp_det_a -v s="$newer_sbom" -v k="$newer_key" -v r="${run_r:-none}" <<-'SQL'
+	SELECT count(*) FROM stellapolicy.effective_finding
+	WHERE policy_id = 'p' AND sbom_id = :'s' AND finding_key = :'k' AND run_id = :'r';
+	SQL
+)
+s=0
+[ "${status_r:-}" = succeeded ] && [ "${key_race:-}" = 1 ] || s=1
+check $s "a run waits for an ingest still open in its tenant and reads what it committed" \
+	"status=${status_r:-none} $newer_key written by the run: ${key_race:-none} (want 1)" "$(cat "$tmp/open.out")"
+IFS=$'\t' read -r match3 _ replayed3 < <(replay sp_det_a "${run_r:-none}")
+s=0
+[ "${match3:-}" = true ] && [ "${replayed3:-}" = "${hash_r:-}" ] || s=1
+check $s "its replay matches: no change number below its cursors was left unseen" \
+	"match=${match3:-none} recorded=${hash_r:-none} replayed=${replayed3:-none} $(err)"
+
+# A transaction snapshot taken before the run could miss rows below its
+# cursors: a run with wait => true is refused outside READ COMMITTED.
+rr=$(psql -X -q -At -d sp_det_a -v VERBOSITY=verbose -c "BEGIN ISOLATION LEVEL REPEATABLE READ" \
+	-c "SELECT stellapolicy.stella_policy_run('p', wait => true)" 2>&1)
+s=0
+[[ $rr == *"25000: a run with wait => true needs a READ COMMITTED transaction"* ]] || s=1
+check $s "a run with wait => true in a REPEATABLE READ transaction is refused (25000)" "$rr"
 
 # The hashes and the time taken.
 echo "# hash A (first run):       ${hash_a:-none}"
