@@ -636,13 +636,23 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 13))",
 			 2, t, v, NULL, false);
 		/* Not read-only: a fresh snapshot sees a run just made by a racer. */
-		exec("SELECT run_id FROM stellapolicy.policy_runs WHERE tenant = $1 AND idempotency_key = $2 "
+		exec("SELECT run_id, policy_id, mode FROM stellapolicy.policy_runs WHERE tenant = $1 AND idempotency_key = $2 "
 			 "AND status IN ('queued', 'running', 'replay_pending')", 2, t, v, NULL, false);
 		if (SPI_processed > 0)
 		{
 			char	   *existing = MemoryContextStrdup(callercxt,
 													   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+			char	   *other_policy = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+			char	   *other_mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 
+			/* A key reused for another request must not stand for it. */
+			if (strcmp(other_policy, policy_id) != 0 || strcmp(other_mode, mode) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("idempotency key \"%s\" names a live %s run of policy \"%s\"",
+								idem, other_mode, other_policy),
+						 errdetail("Run \"%s\" holds the key until it ends.", existing),
+						 errhint("Use one key per request.")));
 			SPI_finish();
 			PG_RETURN_TEXT_P(cstring_to_text(existing));
 		}

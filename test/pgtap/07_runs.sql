@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(76);
+SELECT plan(78);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -236,6 +236,10 @@ SELECT is((SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id =
 	'a run over one SBOM leaves the other SBOMs'' findings alone');
 SELECT is(stellapolicy.stella_policy_run('internal', idempotency_key => 'nightly-1'),
 		  stellapolicy.stella_policy_run('internal', idempotency_key => 'nightly-1'), 'the same idempotency key returns the same queued run');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('fresh', idempotency_key => 'nightly-1')$$),
+	'^22023: idempotency key "nightly-1" names a live full run of policy "internal"', 'a live key is refused for another policy ...');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', mode => 'incremental', idempotency_key => 'nightly-1')$$),
+	'^22023: idempotency key "nightly-1" names a live full run', '... and for another mode');
 -- A numeric env value is recorded as given, so the record can be passed
 -- back as an env (replay, incremental and nightly runs) and mean the same.
 SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z',
