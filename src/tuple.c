@@ -113,8 +113,12 @@ sp_env_entries(Datum env, SpEnvEntry **entries, int *n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("env must be a JSON object")));
 
-	rows = run("SELECT pg_catalog.lower(key), pg_catalog.jsonb_typeof(value), value #>> '{}', key "
-			   "FROM pg_catalog.jsonb_each($1) ORDER BY pg_catalog.lower(key) COLLATE \"C\", key COLLATE \"C\"",
+	/*
+	 * Keys fold as the compiler folds env.<key>: ASCII letters only, so the
+	 * same request gives the same env under any database collation.
+	 */
+	rows = run("SELECT pg_catalog.lower(key COLLATE \"C\"), pg_catalog.jsonb_typeof(value), value #>> '{}', key "
+			   "FROM pg_catalog.jsonb_each($1) ORDER BY 1, key COLLATE \"C\"",
 			   1, t, v);
 	tt = SPI_tuptable;
 	out = palloc0(sizeof(SpEnvEntry) * Max(rows, 1));

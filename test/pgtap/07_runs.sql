@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(78);
+SELECT plan(79);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -252,6 +252,9 @@ SELECT results_eq(format($$SELECT determinism_hash, (stats->>'findingsWritten'):
 	format($$SELECT determinism_hash, 0 FROM stellapolicy.policy_runs WHERE run_id = %L$$, :'r_env'),
 	'a run given the recorded env has the same hash and writes nothing');
 SELECT is((SELECT r->>'match' FROM stellapolicy.stella_policy_replay(:'r_env') r), 'true', 'a run with numbers in its env replays to its hash');
+SELECT stellapolicy.stella_policy_run('internal', env => '{"RÉGION": "eu", "Exposure": "internal"}') AS r_uni \gset
+SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_uni'), '{"rÉgion": "eu", "exposure": "internal"}'::jsonb,
+	'env keys fold ASCII letters only, as the compiler folds env.<key>, whatever the collation');
 SELECT stellapolicy.nightly_enqueue('internal') AS r_nightly \gset
 SELECT is((SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_nightly'),
 	(SELECT inputs->'env' FROM stellapolicy.policy_runs WHERE run_id = :'r_env2'),
