@@ -521,7 +521,7 @@ entry_vex(HTAB *vex, AffEntry *e)
 "    FROM stellapolicy.advisory_raw " \
 "    WHERE tenant = $1 AND ($2::bigint IS NULL OR change_seq <= $2) " \
 "      AND ($3::text[] IS NULL OR advisory_id = ANY ($3)) " \
-"    ORDER BY advisory_id COLLATE \"C\", modified DESC, change_seq DESC) cur " \
+"    ORDER BY advisory_id COLLATE \"C\", modified DESC, content_digest COLLATE \"C\" DESC) cur " \
 "  WHERE withdrawn IS NULL) "
 
 static const char *entries_sql =
@@ -1512,7 +1512,7 @@ stellapolicy_advisory_affects(PG_FUNCTION_ARGS)
 	rc = SPI_execute_with_args(
 							   "SELECT withdrawn IS NOT NULL, revision_id FROM stellapolicy.advisory_raw "
 							   "WHERE tenant = $1 AND advisory_id = $2 "
-							   "ORDER BY modified DESC, change_seq DESC LIMIT 1",
+							   "ORDER BY modified DESC, content_digest COLLATE \"C\" DESC LIMIT 1",
 							   2, t, v, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "advisory lookup failed");

@@ -216,7 +216,7 @@ sp_build_tuple(const SpEvalInput *in, SpTuple *tuple, SpArena *arena)
 			"  a.severity_word, stellapolicy.advisory_tags(a.advisory_id), a.severity "
 			"FROM stellapolicy.advisory_raw a "
 			"WHERE a.tenant = $1 AND a.advisory_id = $2 "
-			"ORDER BY a.modified DESC, a.change_seq DESC LIMIT 1", 2, t, v) == 0)
+			"ORDER BY a.modified DESC, a.content_digest COLLATE \"C\" DESC LIMIT 1", 2, t, v) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("advisory \"%s\" does not exist", in->advisory_id)));

@@ -178,13 +178,14 @@ FROM @extschema@.vex_raw v
 LEFT JOIN @extschema@.vex_resolution r USING (statement_pk)
 WHERE v.tenant = @extschema@.current_tenant();
 
--- Current revision of each advisory: the newest by modified time, then by
--- arrival.
+-- Current revision of each advisory: the newest by modified time; between
+-- revisions with the same modified time, the greatest content digest, so
+-- that the order in which they arrived does not matter.
 CREATE VIEW @extschema@.advisory_current WITH (security_barrier) AS
 SELECT DISTINCT ON (tenant, advisory_id) *
 FROM @extschema@.advisory_raw
 WHERE tenant = @extschema@.current_tenant()
-ORDER BY tenant, advisory_id, modified DESC, change_seq DESC;
+ORDER BY tenant, advisory_id, modified DESC, content_digest COLLATE "C" DESC;
 
 -- Refuse UPDATE and DELETE on the append-only tables.
 CREATE FUNCTION @extschema@.refuse_change() RETURNS trigger

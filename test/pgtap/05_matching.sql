@@ -1,7 +1,7 @@
 -- Affected-version matching through SQL: the corpus ground truth, range
 -- features one by one, distribution releases, cursors, VEX association.
 BEGIN;
-SELECT plan(54);
+SELECT plan(56);
 SET LOCAL stellapolicy.tenant = 'matching';
 
 \i test/pgtap/helpers.psql
@@ -109,6 +109,24 @@ SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"bomFormat": "Cycl
 	'^22023: invalid VEX document at \$\.vulnerabilities\[0\]\.affects\[0\]\.versions\[0\]\.range: invalid vers range', 'a vers range that does not parse is refused');
 
 -- The corpus: candidate tuples equal the ground truth ------------------------
+-- Two revisions with the same modified time: the current one does not
+-- depend on the order they arrived in.
+SET LOCAL stellapolicy.tenant = 'tie_ab';
+SELECT stellapolicy.advisory_ingest('{"id":"T-TIE","modified":"2026-04-01T00:00:00Z","summary":"a","affected":[{"package":{"ecosystem":"npm","name":"tie"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}');
+SELECT stellapolicy.advisory_ingest('{"id":"T-TIE","modified":"2026-04-01T00:00:00Z","summary":"b","affected":[{"package":{"ecosystem":"npm","name":"tie"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]}]}');
+CREATE TEMP TABLE tie AS SELECT 'ab' AS load, content_digest, stellapolicy.advisory_affects('T-TIE', 'pkg:npm/tie@1.5.0') AS affects
+	FROM stellapolicy.advisory_current WHERE advisory_id = 'T-TIE';
+SET LOCAL stellapolicy.tenant = 'tie_ba';
+SELECT stellapolicy.advisory_ingest('{"id":"T-TIE","modified":"2026-04-01T00:00:00Z","summary":"b","affected":[{"package":{"ecosystem":"npm","name":"tie"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]}]}');
+SELECT stellapolicy.advisory_ingest('{"id":"T-TIE","modified":"2026-04-01T00:00:00Z","summary":"a","affected":[{"package":{"ecosystem":"npm","name":"tie"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}');
+INSERT INTO tie SELECT 'ba', content_digest, stellapolicy.advisory_affects('T-TIE', 'pkg:npm/tie@1.5.0')
+	FROM stellapolicy.advisory_current WHERE advisory_id = 'T-TIE';
+SELECT is((SELECT count(DISTINCT (content_digest, affects)) FROM tie), 1::bigint,
+	'revisions with one modified time loaded in either order give the same current revision');
+SELECT is((SELECT content_digest FROM tie WHERE load = 'ab'),
+	(SELECT max(content_digest COLLATE "C") FROM stellapolicy.advisory_raw WHERE tenant = 'tie_ab' AND advisory_id = 'T-TIE'),
+	'the one with the greatest content digest');
+
 SET LOCAL stellapolicy.tenant = 'corpus';
 \i build/corpus_load.sql
 CREATE TEMP TABLE gt (sbom_file text, bom_ref text, purl text, advisory_id text, status text);
