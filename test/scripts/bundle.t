@@ -14,7 +14,8 @@ check() { if [ "$1" = "$2" ]; then ok "$3"; else notok "$3" "got: $1" "want: $2"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 cleanup() {
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS sp_bundle_a" -c "DROP DATABASE IF EXISTS sp_bundle_b" >/dev/null 2>&1
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS sp_bundle_a" -c "DROP DATABASE IF EXISTS sp_bundle_b" \
+		-c "DROP DATABASE IF EXISTS sp_bundle_c" >/dev/null 2>&1
 	rm -f "$bundle"
 }
 bundle=$(mktemp)
@@ -60,6 +61,56 @@ SELECT stellapolicy.bundle_import(convert_to(replace(convert_from(decode(:'b', '
 SQL
 )
 case "$err" in *"checksum does not match"*) ok "a changed bundle is refused by its checksum" ;; *) notok "a changed bundle is refused" "$err" ;; esac
+
+# Two runs of one source: a tag, then run 1; a newer revision of the same
+# advisory (the fixed bound moved below the corpus's axios), then run 2.
+adv=GHSA-cph5-m8f7-6c5x
+src=$(ls "$corpus"/advisories/osv/*/"$adv".json 2>/dev/null | head -1)
+jq '.modified = "2025-06-01T00:00:00Z"
+	| (.affected[] | select(.package.name == "axios") | .ranges[].events[] | select(has("fixed")) | .fixed) = "0.21.0"' \
+	"${src:-/dev/null}" > "$bundle.newer"
+runs=$(q -d sp_bundle_a <<SQL
+SELECT stellapolicy.advisory_tag_add('$adv', 'watch') \gset
+SELECT stellapolicy.stella_policy_run('org', wait => true, env => '{"exposure": "internet"}', evaluation_time => '2026-11-30T12:00:00Z');
+\set doc \`cat '$bundle.newer'\`
+SELECT stellapolicy.advisory_ingest(:'doc') \gset
+SELECT stellapolicy.stella_policy_run('org', wait => true, env => '{"exposure": "internet"}', evaluation_time => '2026-11-30T12:00:00Z');
+SQL
+)
+r1=$(echo "$runs" | sed -n 1p)
+r2=$(echo "$runs" | sed -n 2p)
+h1=$(q -d sp_bundle_a -c "SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = '$r1'")
+h2=$(q -d sp_bundle_a -c "SELECT determinism_hash FROM stellapolicy.policy_runs WHERE run_id = '$r2'")
+[ -n "$h1" ] && [ -n "$h2" ] && [ "$h1" != "$h2" ] && ok "two runs of the source, before and after a newer revision" \
+	|| notok "two runs of the source" "$runs" "$h1 $h2"
+q -d sp_bundle_a -c "SELECT encode(stellapolicy.bundle_export('$r1'), 'base64')" | tr -d '\n' > "$bundle.1"
+q -d sp_bundle_a -c "SELECT encode(stellapolicy.bundle_export('$r2'), 'base64')" | tr -d '\n' > "$bundle.2"
+# import TENANT FILE [DB]: the run id, or the error with its SQLSTATE.
+import() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d "${3:-sp_bundle_b}" 2>&1 <<SQL
+SET stellapolicy.tenant = '$1';
+\\set b \`cat '$2'\`
+SELECT stellapolicy.bundle_import(decode(:'b', 'base64'));
+SQL
+}
+replayed() { q -d sp_bundle_b -c "SET stellapolicy.tenant = '$1'" -c "SELECT r->>'match' FROM stellapolicy.stella_policy_replay('$2') r"; }
+check "$(import inorder "$bundle.1"):$(import inorder "$bundle.2")" "$r1:$r2" \
+	"the two bundles import into one tenant in the order of their runs"
+check "$(replayed inorder "$r1"):$(replayed inorder "$r2")" "true:true" "and both replay to their hashes"
+# A run id is unique in a database: the reversed order needs another one.
+psql -X -q -d postgres -c "CREATE DATABASE sp_bundle_c" >/dev/null
+q -d sp_bundle_c -c "CREATE EXTENSION stellapolicy" >/dev/null
+check "$(import reversed "$bundle.2" sp_bundle_c)" "$r2" "the later bundle imports into a tenant of its own"
+before=$(q -d sp_bundle_c -c "SELECT count(*) FROM stellapolicy.advisory_raw" -c "SELECT count(*) FROM stellapolicy.policy_runs" | paste -sd:)
+err=$(import reversed "$bundle.1" sp_bundle_c)
+case "$err" in
+	*'55000: tenant "reversed" holds inputs that would change the replay of run "'"$r1"'"'*'would also read advisory '"$adv"' revision'*)
+		ok "the earlier bundle after it is refused (55000): the tenant holds the newer revision, which the run never read" ;;
+	*) notok "the earlier bundle after the later one is refused" "$err" ;;
+esac
+check "$(q -d sp_bundle_c -c "SELECT count(*) FROM stellapolicy.advisory_raw" -c "SELECT count(*) FROM stellapolicy.policy_runs" | paste -sd:)" "$before" \
+	"and leaves nothing behind"
+rm -f "$bundle.1" "$bundle.2" "$bundle.newer"
 
 echo "1..$n"
 exit $fail
