@@ -26,7 +26,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "storage/lock.h"
+#include "storage/lmgr.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -137,11 +137,9 @@ json_text_array(StringInfo buf, char **v, int n)
  * replay, which reads as of the cursor later, would see rows the run did
  * not.  So every insert into the inputs that cursors count (advisory
  * revisions and tags, VEX statements and resolutions) first takes this lock
- * shared until its transaction ends (input_write_lock() in SQL), and a run
- * holds it exclusively just while it takes its snapshot and cursors: it
- * waits for the open ingests of its tenant, and later ones get higher change
- * numbers.  The key is the two-int4 advisory key (SP_INPUT_LOCK_KEY,
- * hashtext(tenant)), as pg_locks shows it.
+ * in share mode until its transaction ends (input_write_lock() in SQL),
+ * before its rows get their numbers.  The key is the two-int4 advisory key
+ * (SP_INPUT_LOCK_KEY, hashtext(tenant)), as pg_locks shows it.
  */
 static void
 input_lock_tag(LOCKTAG *tag, const char *tenant)
@@ -153,32 +151,36 @@ input_lock_tag(LOCKTAG *tag, const char *tenant)
 }
 
 /*
- * A run's snapshot and cursors, taken with the tenant's input lock held
- * (above): pushes the snapshot the run reads with, sets in's cursors and
- * returns the pg_current_snapshot() text the record keeps, in cxt.
+ * A run's cursors, and the snapshot it reads with.  The cursors come from
+ * one snapshot; every change number at or below them was taken by a
+ * transaction that had committed by then, or that still held its tenant's
+ * input lock: the run waits for those to end (as CREATE INDEX CONCURRENTLY
+ * waits for lockers, never queuing a lock of its own, so ingests that start
+ * meanwhile go on), then pushes a fresh snapshot that sees what they
+ * committed.  Later ingests get higher numbers, which the cursors leave out.
+ * Returns the pg_current_snapshot() text of the first snapshot, in cxt: the
+ * incremental cursor, which may under-state what the run read (the next
+ * incremental run then evaluates some of it again), never over-state it.
  */
 static char *
 take_cursors(RunInput *in, MemoryContext cxt)
 {
 	LOCKTAG		tag;
-	char	   *volatile snapshot = NULL;
+	char	   *snapshot;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	in->adv_cursor = sp_current_cursor(in->tenant, false);
+	in->vex_cursor = sp_current_cursor(in->tenant, true);
+	exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
+	snapshot = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1));
+	PopActiveSnapshot();
 
 	input_lock_tag(&tag, in->tenant);
-	(void) LockAcquire(&tag, ExclusiveLock, true, false);
-	PG_TRY();
-	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		in->adv_cursor = sp_current_cursor(in->tenant, false);
-		in->vex_cursor = sp_current_cursor(in->tenant, true);
-		exec("SELECT pg_catalog.pg_current_snapshot()::text", 0, NULL, NULL, NULL, true);
-		snapshot = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0],
-														 SPI_tuptable->tupdesc, 1));
-	}
-	PG_FINALLY();
-	{
-		LockRelease(&tag, ExclusiveLock, true);
-	}
-	PG_END_TRY();
+	WaitForLockers(tag, ExclusiveLock, false);
+	sp_run_checkpoint();
+
+	PushActiveSnapshot(GetTransactionSnapshot());
 	return snapshot;
 }
 
@@ -355,11 +357,12 @@ execute_run(const char *run_id, bool leased)
 		/* One run of a policy at a time; then a snapshot that sees the last one. */
 		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 17))",
 			 2, lt, lv, NULL, false);
+		sp_run_checkpoint();	/* a lock wait is not a stuck worker */
 
 		/*
-		 * The snapshot and the cursors, with the tenant's ingests that are
-		 * still open waited for (input_lock_tag): every change number at or
-		 * below a cursor is then committed, and seen.
+		 * The cursors and the snapshot, with the tenant's ingests that were
+		 * open at the cursors waited for: every change number at or below a
+		 * cursor is then committed, and seen.
 		 */
 		snapshot = take_cursors(&in, oldcxt);
 

@@ -115,10 +115,10 @@ CREATE TRIGGER vex_resolution_change AFTER INSERT ON @extschema@.vex_resolution
 -- a cursor taken while an ingest was open could lie above that ingest's
 -- rows, which a replay as of the cursor would then see.  So a statement
 -- that inserts into the inputs cursors count takes, before its rows get
--- their numbers, the tenant's input lock shared until its transaction
--- ends, and a run takes it exclusively while it reads its snapshot and
--- cursors (run_sql.c): the run waits for the tenant's open ingests.  The
--- first key is SP_INPUT_LOCK_KEY of run.h; the rows' tenant is the
+-- their numbers, the tenant's input lock in share mode until its
+-- transaction ends; a run, once it has its cursors, waits for the
+-- transactions that hold it then (run_sql.c), without blocking new ones.
+-- The first key is SP_INPUT_LOCK_KEY of run.h; the rows' tenant is the
 -- session's, as every ingest function writes.
 CREATE FUNCTION @extschema@.input_write_lock() RETURNS trigger
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp

@@ -47,7 +47,7 @@ trap 'exit 1' INT TERM HUP
 
 # shellcheck source=test/scripts/tap.bash
 source test/scripts/tap.bash
-echo "1..14"
+echo "1..15"
 is_hash() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
 id_of() { local b; b=$(basename "$1" .json); b=${b%.cdx}; b=${b%.spdx}; printf '%s' "$b"; }
@@ -280,7 +280,24 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 sql sp_det_a -c "SELECT stellapolicy.advisory_tag_add('GHSA-p6mc-m468-83gw', 'race-check')" >/dev/null
-IFS=$'\t' read -r run_r status_r hash_r _ _ _ < <(PGTZ=UTC run_policy sp_det_a)
+PGTZ=UTC run_policy sp_det_a > "$tmp/race.out" &
+run_pid=$!
+waiting=0
+for _ in $(seq 50); do
+	[ "$(sql sp_det_a -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'sp_det_a'
+		AND wait_event = 'virtualxid' AND query LIKE '%stella_policy_run%'")" = 1 ] && { waiting=1; break; }
+	sleep 0.1
+done
+# Another ingest of the tenant meanwhile is not held up by the waiting run.
+other=$(sql sp_det_a -c "SET statement_timeout = '1s'" \
+	-c "SELECT stellapolicy.advisory_tag_add('GHSA-p6mc-m468-83gw', 'race-check-2')" 2>&1)
+still_open=$(sql sp_det_a -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'sp_det_a' AND query LIKE '%pg_sleep(3)%' AND state = 'active' AND pid <> pg_backend_pid()")
+s=0
+[ "$waiting" = 1 ] && [ "$other" = t ] && [ "$still_open" = 1 ] || s=1
+check $s "while the run waits for the open ingest, another ingest of the tenant goes through" \
+	"run seen waiting: $waiting; other ingest: $other; open ingest still open: $still_open"
+wait "$run_pid"
+IFS=$'\t' read -r run_r status_r hash_r _ _ _ < "$tmp/race.out"
 wait "$open_pid"
 key_race=$(sql sp_det_a -v s="$newer_sbom" -v k="$newer_key" -v r="${run_r:-none}" <<-'SQL'
 	SELECT count(*) FROM stellapolicy.effective_finding
