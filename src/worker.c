@@ -367,6 +367,8 @@ record_escaped_failure(const char *run_id, const char *message)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	/* A worker lives long: report its writes now, for autovacuum. */
+	pgstat_report_stat(false);
 }
 
 /* Execute one leased run; false when there was nothing to do. */
@@ -419,6 +421,7 @@ worker_step(MemoryContext loopcxt)
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		pgstat_report_stat(false);
 	}
 	PG_CATCH();
 	{
@@ -462,6 +465,7 @@ worker_step(MemoryContext loopcxt)
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		pgstat_report_stat(false);
 	}
 	PG_CATCH();
 	{
@@ -699,9 +703,15 @@ launcher_round(void)
 				sleep_ms = Min(sleep_ms, Max(DatumGetInt32(d), 1));
 		}
 
-		/* The next retry that falls due. */
+		/*
+		 * The next retry that falls due.  One already due that no worker
+		 * could lease (all busy, its tenant at its limit, its policy
+		 * running) is leased when a run ends; counting it here would wake
+		 * the launcher every millisecond until then.
+		 */
 		if (SPI_execute("SELECT ceil(extract(epoch FROM min(not_before) - clock_timestamp()) * 1000)::bigint "
-						"FROM stellapolicy.policy_runs WHERE status = 'queued' AND not_before IS NOT NULL",
+						"FROM stellapolicy.policy_runs WHERE status = 'queued' "
+						"AND not_before > clock_timestamp()",
 						false, 1) == SPI_OK_SELECT && SPI_processed == 1)
 		{
 			Datum		d = first_row_value(1, &isnull);
@@ -716,6 +726,7 @@ launcher_round(void)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	/* Renew leases well before they expire. */

@@ -57,6 +57,12 @@ fi
 r2=$(q -c "SELECT stellapolicy.stella_policy_run('p', wait => true, evaluation_time => '2026-06-01T00:00:00Z')")
 check "a worker's run and a session's run of the same inputs give the same hash" \
 	"$(q -c "SELECT count(DISTINCT determinism_hash) || ':' || (SELECT stats->>'findingsWritten' FROM stellapolicy.policy_runs WHERE run_id = '$r2') FROM stellapolicy.policy_runs WHERE run_id IN ('$r1', '$r2')")" "1:0"
+if wait_for "SELECT coalesce(sum(s.n_tup_ins), 0) > 0 FROM pg_stat_user_tables s JOIN pg_inherits i ON i.inhrelid = s.relid
+	WHERE i.inhparent = 'stellapolicy.effective_finding'::regclass AND s.relname LIKE 'effective\_finding\_p\_%'" 15; then
+	ok "the worker reports its writes to the statistics while it lives (autovacuum sees them)"
+else
+	notok "worker statistics" "$(q -c "SELECT relname, n_tup_ins FROM pg_stat_user_tables WHERE relname LIKE 'effective_finding%'")"
+fi
 for p in p2 p3; do q -c "SELECT stellapolicy.stella_policy_run('$p', wait => true, evaluation_time => '2026-06-01T00:00:00Z')" >/dev/null; done
 
 # 3. An advisory arrives: an incremental run re-evaluates exactly its tuples.
@@ -350,6 +356,34 @@ if wait_for "SELECT status IN ('succeeded', 'failed') FROM stellapolicy.policy_r
 else
 	notok "a run queued under an archived version" "$(q -c "SELECT status, error FROM stellapolicy.policy_runs WHERE run_id = '$r17'")"
 fi
+
+# 18. A retry that falls due while no worker can lease it does not make the
+# launcher spin: it waits for a run to end, not one millisecond per round.
+set_workers 0 || notok "workers stop when stellapolicy.workers is set to 0"
+# (One transaction: its commit wakes the launcher, which then sees the
+# retry due.)
+r18=$(q 2>/dev/null <<'SQL'
+BEGIN;
+SELECT stellapolicy.stella_policy_run('p2', evaluation_time => '2026-06-01T00:00:00Z') AS r \gset
+UPDATE stellapolicy.policy_runs SET not_before = clock_timestamp() - interval '1 second' WHERE run_id = :'r';
+COMMIT;
+SELECT :'r';
+SQL
+)
+sleep 1
+# CPU time of the launcher (user + system, in clock ticks) over 3 s.
+lpid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'stellapolicy launcher' AND datname = current_database()")
+ticks() { awk '{print $14 + $15}' "/proc/$lpid/stat" 2>/dev/null || echo 0; }
+c0=$(ticks)
+sleep 3
+c1=$(ticks)
+if [ -n "$lpid" ] && [ $((c1 - c0)) -lt 30 ]; then
+	ok "with a due retry and no worker, the launcher stays idle ($((c1 - c0)) CPU ticks in 3 s)"
+else
+	notok "the launcher spins on a due retry" "launcher pid ${lpid:-none}: $((c1 - c0)) CPU ticks in 3 s"
+fi
+q -c "SELECT stellapolicy.stella_policy_cancel('$r18')" >/dev/null
+set_workers 2 || notok "workers come back"
 
 echo "1..$n"
 [ $failed = 0 ]
