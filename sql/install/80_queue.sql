@@ -322,8 +322,13 @@ CREATE FUNCTION @extschema@.queue_housekeeping(p_live integer[], p_lease interva
 DECLARE
 	n integer;
 BEGIN
+	-- Rows another transaction holds (a cancel in an open transaction, a
+	-- worker recording its run) are skipped until the next round: the
+	-- launcher never waits on a client.
 	UPDATE @extschema@.policy_runs SET lease_expires = clock_timestamp() + p_lease
-	 WHERE status = 'running' AND lease_owner = ANY (p_live);
+	 WHERE run_id IN (SELECT r.run_id FROM @extschema@.policy_runs r
+					   WHERE r.status = 'running' AND r.lease_owner = ANY (p_live)
+					   FOR UPDATE SKIP LOCKED);
 
 	UPDATE @extschema@.policy_runs
 	   SET status = CASE WHEN cancel_requested THEN 'canceled'
@@ -331,15 +336,19 @@ BEGIN
 		   finished_at = CASE WHEN cancel_requested OR attempts >= p_max_attempts THEN clock_timestamp() END,
 		   error = 'lease released: worker ' || lease_owner || ' ended during attempt ' || attempts,
 		   lease_owner = NULL, lease_expires = NULL
-	 WHERE status = 'running' AND lease_owner IS NOT NULL
-	   AND NOT (lease_owner = ANY (coalesce(p_live, '{}')));
+	 WHERE run_id IN (SELECT r.run_id FROM @extschema@.policy_runs r
+					   WHERE r.status = 'running' AND r.lease_owner IS NOT NULL
+						 AND NOT (r.lease_owner = ANY (coalesce(p_live, '{}')))
+					   FOR UPDATE SKIP LOCKED);
 	GET DIAGNOSTICS n = ROW_COUNT;
 
 	IF p_ttl > '0'::interval THEN
 		UPDATE @extschema@.policy_runs
 		   SET status = 'canceled', finished_at = clock_timestamp(),
 			   error = 'canceled: queued longer than stellapolicy.run_ttl (' || p_ttl || ')'
-		 WHERE status = 'queued' AND queued_at < clock_timestamp() - p_ttl;
+		 WHERE run_id IN (SELECT r.run_id FROM @extschema@.policy_runs r
+						   WHERE r.status = 'queued' AND r.queued_at < clock_timestamp() - p_ttl
+						   FOR UPDATE SKIP LOCKED);
 	END IF;
 	RETURN n;
 END

@@ -385,5 +385,29 @@ fi
 q -c "SELECT stellapolicy.stella_policy_cancel('$r18')" >/dev/null
 set_workers 2 || notok "workers come back"
 
+# 19. A client that holds a running run's row (a cancel in a transaction it
+# leaves open) does not stall the launcher's rounds.
+hold_findings_lock 8
+hold=$!
+r19=$(q -c "SELECT stellapolicy.stella_policy_run('p', evaluation_time => '2026-06-01T00:00:00Z')")
+wait_for "SELECT status = 'running' FROM stellapolicy.policy_runs WHERE run_id = '$r19'" 10
+q -c "BEGIN" -c "UPDATE stellapolicy.policy_runs SET priority = priority WHERE run_id = '$r19'" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null 2>&1 &
+rowlock=$!
+sleep 0.5
+# A change wakes the launcher for a round while the row is held.
+q -c "SELECT stellapolicy.advisory_tag_add('GHSA-wk-0001', 'launcher-round')" >/dev/null
+blocked=0
+for _ in $(seq 15); do
+	[ "$(q -c "SELECT wait_event_type FROM pg_stat_activity WHERE backend_type = 'stellapolicy launcher' AND datname = current_database()")" = Lock ] && blocked=$((blocked + 1))
+	sleep 0.2
+done
+check "the launcher's round skips a running run's row that a client holds, instead of waiting on it" "$blocked" 0
+wait "$rowlock" "$hold"
+if wait_for "SELECT status = 'succeeded' FROM stellapolicy.policy_runs WHERE run_id = '$r19'" 30; then
+	ok "and the run ends normally once the client lets go"
+else
+	notok "the run after the client let go" "$(q -c "SELECT status, error FROM stellapolicy.policy_runs WHERE run_id = '$r19'")"
+fi
+
 echo "1..$n"
 [ $failed = 0 ]
