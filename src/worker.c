@@ -399,10 +399,8 @@ worker_step(MemoryContext loopcxt)
 			v[1] = Float8GetDatum(sp_lease_timeout_s);
 			v[2] = Int32GetDatum(sp_max_active_runs_per_tenant);
 			v[3] = Float8GetDatum(sp_priority_ageing_s);
-			if (SPI_execute_with_args("SELECT l.id, r.queued_at FROM "
-									  "stellapolicy.lease_run($1, make_interval(secs => $2), $3, "
-									  "  make_interval(secs => $4)) AS l(id) "
-									  "LEFT JOIN stellapolicy.policy_runs r ON r.run_id = l.id",
+			if (SPI_execute_with_args("SELECT stellapolicy.lease_run($1, make_interval(secs => $2), $3, "
+									  "  make_interval(secs => $4))",
 									  4, t, v, NULL, false, 1) != SPI_OK_SELECT)
 				elog(ERROR, "lease_run failed");
 			if (SPI_processed == 1)
@@ -410,10 +408,28 @@ worker_step(MemoryContext loopcxt)
 				Datum		d = first_row_value(1, &isnull);
 
 				if (!isnull)
-				{
 					run_id = MemoryContextStrdup(loopcxt, TextDatumGetCString(d));
-					d = first_row_value(2, &isnull);
-					if (!isnull && sp_run_ttl_s > 0)
+			}
+
+			/*
+			 * Its queue time, in a statement of its own: lease_run may have
+			 * leased a run committed after this transaction's first snapshot,
+			 * which a join in the same statement would not see.  The row
+			 * this transaction just updated is visible here.
+			 */
+			if (run_id != NULL && sp_run_ttl_s > 0)
+			{
+				Oid			qt[1] = {TEXTOID};
+				Datum		qv[1] = {CStringGetTextDatum(run_id)};
+
+				if (SPI_execute_with_args("SELECT queued_at FROM stellapolicy.policy_runs WHERE run_id = $1",
+										  1, qt, qv, NULL, false, 1) != SPI_OK_SELECT)
+					elog(ERROR, "queue time lookup failed");
+				if (SPI_processed == 1)
+				{
+					Datum		d = first_row_value(1, &isnull);
+
+					if (!isnull)
 						deadline = DatumGetTimestampTz(d) + (int64) sp_run_ttl_s * USECS_PER_SEC;
 				}
 			}
