@@ -857,13 +857,19 @@ load_recorded_run(const char *tenant, const char *run_id, RunInput *in)
 		v3[2] = Int32GetDatum(in->sbom_revisions[i]);
 		exec("SELECT content_digest FROM stellapolicy.sbom WHERE tenant = $1 AND sbom_id = $2 AND revision = $3",
 			 3, t3, v3, NULL, true);
-		if (SPI_processed == 0 ||
-			strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), digests[i]) != 0)
+		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("SBOM \"%s\" revision %d of run \"%s\" is not in the database",
 							in->sbom_ids[i], in->sbom_revisions[i], run_id),
 					 sp_sealed ? errhint("In sealed mode nothing is fetched: import the run's bundle first.") : 0));
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), digests[i]) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("SBOM \"%s\" revision %d of run \"%s\" has other content than the run read",
+							in->sbom_ids[i], in->sbom_revisions[i], run_id),
+					 errdetail("The run recorded digest %s; the database holds %s.", digests[i],
+							   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
 	}
 	return recorded;
 }
@@ -911,32 +917,68 @@ stellapolicy_replay(PG_FUNCTION_ARGS)
 		/*
 		 * Name the first findings that differ from what is stored for the
 		 * policy (the stored rows are this run's output while it is the
-		 * policy's latest run).
+		 * policy's latest run): one ordered read of the stored findings of
+		 * the run's SBOMs, merged with the replayed ones, both in byte
+		 * order.  Stored findings outside an incremental run's scope are
+		 * not its output and are passed over.
 		 */
-		for (int i = 0; i < out.nfindings && shown < 10; i++)
-		{
-			RunFinding *f = &out.findings[i];
-			char	   *stored;
+		SPITupleTable *tt;
+		int			rows;
+		int			i = 0;
+		int			j = 0;
 
-			v[0] = CStringGetTextDatum(tenant);
-			v[1] = CStringGetTextDatum(in.policy_id);
-			v[2] = CStringGetTextDatum(f->sbom_id);
-			v[3] = CStringGetTextDatum(f->key);
-			exec("SELECT verdict_digest FROM stellapolicy.effective_finding "
-				 "WHERE tenant = $1 AND policy_id = $2 AND sbom_id = $3 AND finding_key = $4",
-				 4, t, v, NULL, true);
-			stored = SPI_processed ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
-			if (stored == NULL || strcmp(stored, f->verdict_digest) != 0)
+		v[0] = CStringGetTextDatum(tenant);
+		v[1] = CStringGetTextDatum(in.policy_id);
+		v[2] = sp_text_array(in.sbom_ids, in.nsboms);
+		t[2] = TEXTARRAYOID;
+		exec("SELECT sbom_id, finding_key, verdict_digest, advisory_id FROM stellapolicy.effective_finding "
+			 "WHERE tenant = $1 AND policy_id = $2 AND sbom_id = ANY ($3) "
+			 "ORDER BY sbom_id COLLATE \"C\", finding_key COLLATE \"C\"",
+			 3, t, v, NULL, true);
+		t[2] = TEXTOID;
+		tt = SPI_tuptable;
+		rows = (int) SPI_processed;
+		while ((i < out.nfindings || j < rows) && shown < 10)
+		{
+			RunFinding *f = i < out.nfindings ? &out.findings[i] : NULL;
+			char	   *ss = j < rows ? SPI_getvalue(tt->vals[j], tt->tupdesc, 1) : NULL;
+			char	   *sk = j < rows ? SPI_getvalue(tt->vals[j], tt->tupdesc, 2) : NULL;
+			char	   *sv = j < rows ? SPI_getvalue(tt->vals[j], tt->tupdesc, 3) : NULL;
+			int			c;
+
+			if (f == NULL)
+				c = 1;
+			else if (ss == NULL)
+				c = -1;
+			else if ((c = strcmp(f->sbom_id, ss)) == 0)
+				c = strcmp(f->key, sk);
+
+			if (c > 0 && in.scoped &&
+				!sp_run_in_scope(&in, ss, SPI_getvalue(tt->vals[j], tt->tupdesc, 4)))
 			{
-				appendStringInfoString(&res, shown ? ", {\"sbomId\": " : "{\"sbomId\": ");
-				escape_json(&res, f->sbom_id);
-				appendStringInfoString(&res, ", \"findingKey\": ");
-				escape_json(&res, f->key);
-				appendStringInfo(&res, ", \"stored\": %s%s%s, \"replayed\": %s}",
-								 stored ? "\"" : "", stored ? stored : "null", stored ? "\"" : "",
-								 f->verdict_json);
-				shown++;
+				j++;
+				continue;
 			}
+			if (c == 0 && strcmp(f->verdict_digest, sv) == 0)
+			{
+				i++;
+				j++;
+				continue;
+			}
+
+			/* A difference: replayed only (c < 0), stored only (c > 0), or both. */
+			appendStringInfoString(&res, shown ? ", {\"sbomId\": " : "{\"sbomId\": ");
+			escape_json(&res, c > 0 ? ss : f->sbom_id);
+			appendStringInfoString(&res, ", \"findingKey\": ");
+			escape_json(&res, c > 0 ? sk : f->key);
+			appendStringInfo(&res, ", \"stored\": %s%s%s, \"replayed\": %s}",
+							 c < 0 ? "" : "\"", c < 0 ? "null" : sv, c < 0 ? "" : "\"",
+							 c > 0 ? "null" : f->verdict_json);
+			shown++;
+			if (c <= 0)
+				i++;
+			if (c >= 0)
+				j++;
 		}
 
 		/* Stop further runs of the policy until an operator clears it. */

@@ -1,7 +1,7 @@
 -- Runs on the corpus: findings, history, run records, the determinism hash,
 -- replay and its guard, simulation, bundles.
 BEGIN;
-SELECT plan(79);
+SELECT plan(80);
 SET LOCAL stellapolicy.tenant = 'runs';
 
 \i test/pgtap/helpers.psql
@@ -192,6 +192,29 @@ SELECT is((SELECT clear_reason FROM stellapolicy.policy_guard WHERE policy_id = 
 SELECT is(pg_temp.err($$SELECT stellapolicy.stella_policy_run('internal', wait => true, evaluation_time => '2025-06-01T00:00:00Z', env => '{"exposure": "internal"}')$$),
 	'no error', 'runs are allowed again');
 SELECT matches(pg_temp.err(format($$SELECT stellapolicy.stella_policy_replay(%L)$$, :'r5')), '^55000: run ".*" is failed; only a run that succeeded can be replayed', 'a failed run cannot be replayed');
+-- On a mismatch, firstDifferences names findings that differ, that only the
+-- replay has, and that only the stored findings have.
+SELECT run_id AS r_latest FROM stellapolicy.policy_runs WHERE policy_id = 'internal' AND status = 'succeeded'
+	ORDER BY finished_at DESC LIMIT 1 \gset
+SAVEPOINT tamper;
+CREATE TEMP TABLE picked AS SELECT sbom_id, finding_key, row_number() OVER (ORDER BY sbom_id COLLATE "C", finding_key COLLATE "C") AS n
+	FROM stellapolicy.effective_finding WHERE policy_id = 'internal';
+UPDATE stellapolicy.effective_finding f SET verdict_digest = 'sha256:' || repeat('1', 64)
+	FROM picked p WHERE p.n = 1 AND (f.sbom_id, f.finding_key) = (p.sbom_id, p.finding_key) AND f.policy_id = 'internal';
+DELETE FROM stellapolicy.effective_finding f USING picked p
+	WHERE p.n = 2 AND (f.sbom_id, f.finding_key) = (p.sbom_id, p.finding_key) AND f.policy_id = 'internal';
+CREATE TEMP TABLE extra AS SELECT f.* FROM stellapolicy.effective_finding f JOIN picked p
+	ON p.n = 3 AND (f.sbom_id, f.finding_key) = (p.sbom_id, p.finding_key) AND f.policy_id = 'internal';
+UPDATE extra SET finding_key = finding_key || '-extra';
+INSERT INTO stellapolicy.effective_finding SELECT * FROM extra;
+UPDATE stellapolicy.policy_runs SET determinism_hash = 'sha256:' || repeat('0', 64) WHERE run_id = :'r_latest';
+SELECT results_eq(format($$SELECT d->>'findingKey', d->>'stored' IS NULL, d->'replayed' = 'null'
+		FROM jsonb_array_elements(stellapolicy.stella_policy_replay(%L)->'firstDifferences') d
+		ORDER BY d->>'findingKey' COLLATE "C"$$, :'r_latest'),
+	$$SELECT finding_key, n = 2, n = 3 FROM (SELECT finding_key, n FROM picked WHERE n IN (1, 2)
+		UNION ALL SELECT finding_key || '-extra', 3 FROM picked WHERE n = 3) x ORDER BY finding_key COLLATE "C"$$,
+	'a replay''s firstDifferences names a changed finding, one only replayed and one only stored');
+ROLLBACK TO SAVEPOINT tamper;
 
 -- Simulation writes nothing, and its diff is the difference of two real runs.
 SELECT stellapolicy.stella_policy_run('internal', wait => true, env => '{"exposure": "internal"}') AS r6 \gset
