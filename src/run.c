@@ -1389,18 +1389,35 @@ ensure_partition(const char *policy_id)
 		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0)
 		return get_relname_relid(name, get_namespace_oid("stellapolicy", false));
 
-	/* The key is the partition's own (60_runs.sql says why). */
-	rc = SPI_execute(psprintf("CREATE TABLE stellapolicy.%s "
-							  "PARTITION OF stellapolicy.effective_finding FOR VALUES IN (%s)",
-							  quote_identifier(name), quote_literal_cstr(policy_id)),
-					 false, 0);
-	if (rc == SPI_OK_UTILITY)
-		rc = SPI_execute(psprintf("ALTER TABLE stellapolicy.%s "
-								  "ADD PRIMARY KEY (tenant, policy_id, sbom_id, finding_key)",
-								  quote_identifier(name)),
-						 false, 0);
-	if (rc != SPI_OK_UTILITY)
-		elog(ERROR, "could not create the findings partition: %s", SPI_result_code_string(rc));
+	/*
+	 * Made apart, then attached: CREATE TABLE ... PARTITION OF would lock
+	 * the parent ACCESS EXCLUSIVE until this run's transaction ends, holding
+	 * up every tenant's readers and runs; ATTACH PARTITION takes SHARE
+	 * UPDATE EXCLUSIVE, which neither reads nor writes of the other
+	 * partitions conflict with.  The CHECK spares ATTACH its scan and goes
+	 * after it.  The key is the partition's own (60_runs.sql says why).
+	 */
+	{
+		const char *qname = quote_identifier(name);
+		const char *qpolicy = quote_literal_cstr(policy_id);
+		const char *steps[] = {
+			psprintf("CREATE TABLE stellapolicy.%s (LIKE stellapolicy.effective_finding "
+					 "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)",
+					 qname),
+			psprintf("ALTER TABLE stellapolicy.%s ADD CONSTRAINT partition_bound CHECK (policy_id = %s), "
+					 "ADD PRIMARY KEY (tenant, policy_id, sbom_id, finding_key)", qname, qpolicy),
+			psprintf("ALTER TABLE stellapolicy.effective_finding ATTACH PARTITION stellapolicy.%s "
+					 "FOR VALUES IN (%s)", qname, qpolicy),
+			psprintf("ALTER TABLE stellapolicy.%s DROP CONSTRAINT partition_bound", qname),
+		};
+
+		for (size_t i = 0; i < lengthof(steps); i++)
+		{
+			rc = SPI_execute(steps[i], false, 0);
+			if (rc != SPI_OK_UTILITY)
+				elog(ERROR, "could not create the findings partition: %s", SPI_result_code_string(rc));
+		}
+	}
 	return get_relname_relid(name, get_namespace_oid("stellapolicy", false));
 }
 

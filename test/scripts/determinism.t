@@ -47,7 +47,7 @@ trap 'exit 1' INT TERM HUP
 
 # shellcheck source=test/scripts/tap.bash
 source test/scripts/tap.bash
-echo "1..15"
+echo "1..16"
 is_hash() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
 id_of() { local b; b=$(basename "$1" .json); b=${b%.cdx}; b=${b%.spdx}; printf '%s' "$b"; }
@@ -321,6 +321,24 @@ rr=$(psql -X -q -At -d sp_det_a -v VERBOSITY=verbose -c "BEGIN ISOLATION LEVEL R
 s=0
 [[ $rr == *"25000: a run with wait => true needs a READ COMMITTED transaction"* ]] || s=1
 check $s "a run with wait => true in a REPEATABLE READ transaction is refused (25000)" "$rr"
+
+# The first run of a new policy creates its partition without locking the
+# findings of the others: a transaction that holds it open holds up no
+# reader.
+psql -X -q -d sp_det_a -c "BEGIN" \
+	-c "SELECT stellapolicy.policy_create('p-new', (SELECT source FROM stellapolicy.policy_version WHERE policy_id = 'p' AND version = 1))" \
+	-c "SELECT stellapolicy.policy_submit('p-new', 1), stellapolicy.policy_approve('p-new', 1), stellapolicy.policy_activate('p-new', 1)" \
+	-c "SELECT stellapolicy.stella_policy_run('p-new', wait => true)" -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+newp_pid=$!
+for _ in $(seq 50); do
+	[ "$(sql sp_det_a -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'sp_det_a' AND query = 'SELECT pg_sleep(3)'")" = 1 ] && break
+	sleep 0.1
+done
+read_p=$(sql sp_det_a -c "SET lock_timeout = '1s'" -c "SELECT count(*) FROM stellapolicy.effective_finding WHERE policy_id = 'p'" 2>&1)
+wait "$newp_pid"
+s=0
+[[ $read_p =~ ^[0-9]+$ ]] && [ "$read_p" -gt 0 ] || s=1
+check $s "a transaction holding a new policy's first run open does not lock the other policies' findings" "$read_p"
 
 # The hashes and the time taken.
 echo "# hash A (first run):       ${hash_a:-none}"
