@@ -63,28 +63,67 @@ CREATE FUNCTION @extschema@.acting_role() RETURNS name
 -- so runs can record how far into the inputs they read (their cursors).
 CREATE SEQUENCE @extschema@.change_seq AS bigint;
 
+-- Whether the role acting holds a tenant: a superuser, or a member of a
+-- role granted it (or the tenant granted to public).  Grants, revokes and
+-- the rows of tenant_access a role may read go by it, so an administrator
+-- of one tenant can neither give itself another nor see who holds it.
+CREATE FUNCTION @extschema@.tenant_held(p_tenant text)
+	RETURNS boolean
+	LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @extschema@.acting_role() AND rolsuper)
+		OR EXISTS (SELECT 1 FROM @extschema@.tenant_access a
+					WHERE a.tenant = p_tenant
+					  AND (a.grantee = 'public'
+						   OR EXISTS (SELECT 1 FROM pg_roles r
+									   WHERE r.rolname = a.grantee
+										 AND pg_has_role(@extschema@.acting_role(), r.oid, 'MEMBER'))))
+	$$;
+
 CREATE FUNCTION @extschema@.tenant_grant(tenant text, grantee name)
 	RETURNS void
-	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$
+BEGIN
+	IF NOT @extschema@.tenant_held(tenant) THEN
+		RAISE EXCEPTION 'permission denied for tenant "%"', tenant
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only a role that holds a tenant, or a superuser, may grant it; a new tenant is granted first by a superuser.';
+	END IF;
+	IF grantee <> 'public' AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = grantee) THEN
+		RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
+	END IF;
 	INSERT INTO @extschema@.tenant_access (tenant, grantee)
-	VALUES (tenant, grantee) ON CONFLICT DO NOTHING
-	$$;
+	VALUES (tenant, grantee) ON CONFLICT DO NOTHING;
+END
+$$;
 
 CREATE FUNCTION @extschema@.tenant_revoke(tenant text, grantee name)
 	RETURNS boolean
-	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$
-	WITH d AS (DELETE FROM @extschema@.tenant_access a
-			   WHERE a.tenant = tenant_revoke.tenant
-				 AND a.grantee = tenant_revoke.grantee RETURNING 1)
-	SELECT count(*) > 0 FROM d
-	$$;
+DECLARE
+	n integer;
+BEGIN
+	IF NOT @extschema@.tenant_held(tenant) THEN
+		RAISE EXCEPTION 'permission denied for tenant "%"', tenant
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only a role that holds a tenant, or a superuser, may revoke it.';
+	END IF;
+	DELETE FROM @extschema@.tenant_access a
+	 WHERE a.tenant = tenant_revoke.tenant AND a.grantee = tenant_revoke.grantee;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n > 0;
+END
+$$;
 
 REVOKE ALL ON FUNCTION @extschema@.tenant_grant(text, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.tenant_revoke(text, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_grant(text, name) TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.tenant_revoke(text, name) TO stellapolicy_admin;
 GRANT SELECT ON @extschema@.tenant_access TO stellapolicy_admin;
+-- An administrator reads the grants of the tenants it holds.
+ALTER TABLE @extschema@.tenant_access ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_held ON @extschema@.tenant_access USING (@extschema@.tenant_held(tenant));
 
 ALTER TABLE @extschema@.tenant_access ALTER COLUMN granted_by SET DEFAULT @extschema@.acting_role();

@@ -506,7 +506,7 @@ $$;
 -- Enqueue today's nightly full run of a policy, once per UTC day: a cron
 -- job that fires again the same day returns the run it made.
 CREATE FUNCTION @extschema@.nightly_enqueue(policy_id text) RETURNS text
-	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	k text := 'nightly:' || policy_id || ':' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD');

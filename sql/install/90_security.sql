@@ -30,6 +30,8 @@ GRANT SELECT ON @extschema@.vex_statement, @extschema@.advisory_current
 
 -- Functions: nothing for PUBLIC unless granted below.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+-- The row filter of tenant_access runs as the reader of the table.
+GRANT EXECUTE ON FUNCTION @extschema@.tenant_held(text) TO stellapolicy_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.current_tenant(), @extschema@.acting_role() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.purl_canonical(text),
 	@extschema@.purl_parse(text), @extschema@.advisory_tags(text),

@@ -1,7 +1,7 @@
 -- Tenancy and roles on the input tables: each role sees its own tenant only,
 -- may do what its name says, and nothing writes the tables directly.
 BEGIN;
-SELECT plan(58);
+SELECT plan(63);
 
 CREATE ROLE sp_t_reader LOGIN;
 CREATE ROLE sp_t_author LOGIN;
@@ -64,9 +64,19 @@ SELECT matches(pg_temp.as_role('sp_t_operator', 'acme', $$SELECT stellapolicy.te
 
 -- Admin: grants tenants; acts for those granted to it.
 SELECT is(pg_temp.as_role('sp_t_admin', 'globex', 'SELECT count(*) FROM stellapolicy.component'), '2', 'admin reads a tenant granted to stellapolicy_admin');
-SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_grant('globex', 'sp_t_reader')$$), 'null', 'admin grants a tenant to a role');
+SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_grant('globex', 'sp_t_reader')$$), '', 'admin grants a tenant to a role');
 SELECT is(pg_temp.as_role('sp_t_reader', 'globex', 'SELECT count(*) FROM stellapolicy.component'), '2', 'the grant takes effect at once');
 SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_revoke('globex', 'sp_t_reader')$$), 'true', 'admin revokes it');
+SELECT matches(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_grant('acme', 'sp_t_admin')$$),
+	'^42501: permission denied for tenant "acme"', 'admin cannot grant itself a tenant it does not hold');
+SELECT matches(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_revoke('acme', 'sp_t_reader')$$),
+	'^42501: permission denied for tenant "acme"', 'nor revoke another tenant''s grants');
+SELECT is(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT string_agg(DISTINCT tenant, ',' ORDER BY tenant) FROM stellapolicy.tenant_access$$),
+	'default,globex', 'admin reads the grants of the tenants it holds only');
+SELECT matches(pg_temp.as_role('sp_t_admin', 'globex', $$SELECT stellapolicy.tenant_grant('globex', 'sp_t_no_such_role')$$),
+	'^42704: role "sp_t_no_such_role" does not exist', 'a grant to a role that does not exist is refused');
+SELECT is((SELECT count(*) FROM stellapolicy.tenant_access WHERE tenant = 'acme' AND grantee = 'sp_t_admin'), 0::bigint,
+	'and nothing was written');
 SELECT matches(pg_temp.as_role('sp_t_reader', 'globex', 'SELECT count(*) FROM stellapolicy.component'), '^42501', 'the revoke takes effect at once');
 
 -- Policies: authors write and submit, only admins approve and activate.

@@ -4,7 +4,7 @@
 -- SECURITY DEFINER function pins its search_path; tenant and policy names
 -- with quotes, dots, unicode and SQL are handled safely.
 BEGIN;
-SELECT plan(42);
+SELECT plan(48);
 
 \i test/pgtap/helpers.psql
 
@@ -110,6 +110,29 @@ SELECT is((SELECT count(*) FROM unnest(ARRAY['sp_m_reader', 'sp_m_author', 'sp_m
 		   WHERE pg_temp.as_role(r, :'evil', s) !~ '^42501: permission denied'),
 	0::bigint, 'nor the run records, their events or the change stream');
 SELECT matches(pg_temp.as_role('sp_m_admin', :'evil', $$SELECT stellapolicy.lease_run(1, '1 minute', 1, '1 minute')$$), '^42501: permission denied for function lease_run', 'the workers'' functions are theirs alone');
+
+-- With the advisory lock functions revoked from public (security.md), the
+-- roles still ingest, run, queue nightly runs, replay and prune: the engine
+-- takes its locks as the extension's owner.
+REVOKE EXECUTE ON FUNCTION pg_advisory_lock(bigint), pg_advisory_lock_shared(bigint),
+	pg_advisory_xact_lock(bigint), pg_advisory_xact_lock_shared(bigint),
+	pg_advisory_lock(integer, integer), pg_advisory_lock_shared(integer, integer),
+	pg_advisory_xact_lock(integer, integer), pg_advisory_xact_lock_shared(integer, integer) FROM PUBLIC;
+SELECT matches(pg_temp.as_role('sp_m_plain', :'evil', $$SELECT pg_advisory_xact_lock_shared(1398293065, hashtext('rival'))$$),
+	'^42501: permission denied for function pg_advisory_xact_lock_shared', 'a plain role can no longer take a tenant''s input lock');
+SELECT is(pg_temp.as_role('sp_m_operator', 'rival', $$SELECT stellapolicy.advisory_ingest('{"id":"GHSA-m-0002","modified":"2025-01-02T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"lodash"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.12"}]}]}]}')$$),
+	'1', 'an operator still ingests (the input lock is taken as the owner)');
+SELECT matches(pg_temp.as_role('sp_m_operator', 'rival', $$SELECT stellapolicy.stella_policy_run('Org.Pol:v1-m', wait => true)$$),
+	'^run:', 'runs with wait => true');
+SELECT matches(pg_temp.as_role('sp_m_operator', 'rival', $$SELECT stellapolicy.nightly_enqueue('Org.Pol:v1-m')$$),
+	'^run:', 'queues the nightly run');
+SELECT matches(pg_temp.as_role('sp_m_operator', 'rival', $$SELECT stellapolicy.stella_policy_run('Org.Pol:v1-m', idempotency_key => 'k-revoked')$$),
+	'^run:', 'and uses idempotency keys');
+SELECT matches(pg_temp.as_role('sp_m_admin', 'rival', $$SELECT stellapolicy.prune('1 day')$$), '^\{', 'an admin prunes');
+GRANT EXECUTE ON FUNCTION pg_advisory_lock(bigint), pg_advisory_lock_shared(bigint),
+	pg_advisory_xact_lock(bigint), pg_advisory_xact_lock_shared(bigint),
+	pg_advisory_lock(integer, integer), pg_advisory_lock_shared(integer, integer),
+	pg_advisory_xact_lock(integer, integer), pg_advisory_xact_lock_shared(integer, integer) TO PUBLIC;
 
 -- Every SECURITY DEFINER function pins its search_path.
 SELECT is((SELECT string_agg(p.proname, ', ') FROM pg_proc p
