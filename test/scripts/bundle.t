@@ -93,7 +93,8 @@ SET stellapolicy.tenant = '$1';
 SELECT stellapolicy.bundle_import(decode(:'b', 'base64'));
 SQL
 }
-replayed() { q -d sp_bundle_b -c "SET stellapolicy.tenant = '$1'" -c "SELECT r->>'match' FROM stellapolicy.stella_policy_replay('$2') r"; }
+replayed() { replayed_in sp_bundle_b "$@"; }
+replayed_in() { q -d "$1" -c "SET stellapolicy.tenant = '$2'" -c "SELECT r->>'match' FROM stellapolicy.stella_policy_replay('$3') r"; }
 check "$(import inorder "$bundle.1"):$(import inorder "$bundle.2")" "$r1:$r2" \
 	"the two bundles import into one tenant in the order of their runs"
 check "$(replayed inorder "$r1"):$(replayed inorder "$r2")" "true:true" "and both replay to their hashes"
@@ -111,6 +112,44 @@ esac
 check "$(q -d sp_bundle_c -c "SELECT count(*) FROM stellapolicy.advisory_raw" -c "SELECT count(*) FROM stellapolicy.policy_runs" | paste -sd:)" "$before" \
 	"and leaves nothing behind"
 rm -f "$bundle.1" "$bundle.2" "$bundle.newer"
+
+# A VEX statement that links into a BOM not yet imported is unresolved at
+# run 1 and resolved when that BOM arrives, before run 2. Imported in order,
+# run 2's bundle gives the statement its late resolution, and both replay.
+# (The corpus's VEX example links to another serial than its target BOM's;
+# the link is pointed at the target here.)
+target_serial=$(jq -r '.serialNumber | sub("^urn:uuid:"; "")' "$corpus/vex/cyclonedx/bom-examples-vex-target-bom.cdx.json")
+jq --arg s "$target_serial" '.vulnerabilities[].affects[].ref |= sub("urn:cdx:[^/]*/"; "urn:cdx:" + $s + "/")' \
+	"$corpus/vex/cyclonedx/bom-examples-vex.cdx.json" > "$bundle.vex"
+late=$(q -d sp_bundle_a -v dt="$corpus/sbom/cyclonedx/maven-dependency-track-4.5.0.cdx.json" \
+	-v vex="$bundle.vex" \
+	-v bom="$corpus/vex/cyclonedx/bom-examples-vex-target-bom.cdx.json" \
+	-v src="$(cat data/policies/org-baseline.stella)" <<'SQL'
+SET stellapolicy.tenant = 'late';
+\set d `cat :'dt'`
+SELECT stellapolicy.sbom_import(:'d', 'dt') \gset
+SELECT stellapolicy.advisory_ingest('{"id":"GHSA-late-0001","aliases":["CVE-2020-25649"],"modified":"2025-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Maven","name":"com.fasterxml.jackson.core:jackson-databind"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.10.5.1"}]}]}]}') \gset
+\set v `cat :'vex'`
+SELECT stellapolicy.vex_ingest(:'v') \gset
+SELECT stellapolicy.policy_create('late', :'src') \gset
+SELECT stellapolicy.policy_submit('late', 1), stellapolicy.policy_approve('late', 1), stellapolicy.policy_activate('late', 1) \gset
+SELECT stellapolicy.stella_policy_run('late', wait => true, evaluation_time => '2026-11-30T12:00:00Z');
+\set b `cat :'bom'`
+SELECT stellapolicy.sbom_import(:'b', 'target') \gset
+SELECT stellapolicy.stella_policy_run('late', wait => true, evaluation_time => '2026-11-30T12:00:00Z');
+SELECT count(*) FROM stellapolicy.vex_resolution WHERE tenant = 'late';
+SQL
+)
+l1=$(echo "$late" | sed -n 1p)
+l2=$(echo "$late" | sed -n 2p)
+check "$(echo "$late" | sed -n 3p)" "1" "in the source, the BOM's arrival resolves the statement between the two runs"
+q -d sp_bundle_a -c "SET stellapolicy.tenant = 'late'" -c "SELECT encode(stellapolicy.bundle_export('$l1'), 'base64')" | tr -d '\n' > "$bundle.1"
+q -d sp_bundle_a -c "SET stellapolicy.tenant = 'late'" -c "SELECT encode(stellapolicy.bundle_export('$l2'), 'base64')" | tr -d '\n' > "$bundle.2"
+check "$(import late "$bundle.1" sp_bundle_c):$(import late "$bundle.2" sp_bundle_c)" "$l1:$l2" \
+	"the two bundles import in order"
+check "$(q -d sp_bundle_c -c "SELECT count(*) FROM stellapolicy.vex_resolution WHERE tenant = 'late'"):$(replayed_in sp_bundle_c late "$l1"):$(replayed_in sp_bundle_c late "$l2")" \
+	"1:true:true" "the statement gets its late resolution, and both runs replay to their hashes"
+rm -f "$bundle.1" "$bundle.2" "$bundle.vex"
 
 echo "1..$n"
 exit $fail
