@@ -638,9 +638,15 @@ stellapolicy_run(PG_FUNCTION_ARGS)
 		v[1] = CStringGetTextDatum(idem);
 		exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1 || chr(31) || $2, 13))",
 			 2, t, v, NULL, false);
-		/* Not read-only: a fresh snapshot sees a run just made by a racer. */
+		/*
+		 * With the newest snapshot, which sees a run just made by a racer
+		 * that held the lock before us, also in a REPEATABLE READ or
+		 * SERIALIZABLE transaction whose own snapshot is older.
+		 */
+		PushActiveSnapshot(GetLatestSnapshot());
 		exec("SELECT run_id, policy_id, mode FROM stellapolicy.policy_runs WHERE tenant = $1 AND idempotency_key = $2 "
-			 "AND status IN ('queued', 'running', 'replay_pending')", 2, t, v, NULL, false);
+			 "AND status IN ('queued', 'running', 'replay_pending')", 2, t, v, NULL, true);
+		PopActiveSnapshot();
 		if (SPI_processed > 0)
 		{
 			char	   *existing = MemoryContextStrdup(callercxt,

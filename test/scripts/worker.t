@@ -385,6 +385,25 @@ else
 	notok "the launcher spins on a due retry" "launcher pid ${lpid:-none}: $((c1 - c0)) CPU ticks in 3 s"
 fi
 q -c "SELECT stellapolicy.stella_policy_cancel('$r18')" >/dev/null
+
+# An idempotency key raced from a REPEATABLE READ transaction whose snapshot
+# predates the racer's commit still returns the racer's run.
+q -c "BEGIN" -c "SELECT stellapolicy.stella_policy_run('p3', idempotency_key => 'rr-key', evaluation_time => '2026-06-01T00:00:00Z')" \
+	-c "SELECT pg_sleep(2)" -c "COMMIT" > "/tmp/sp_rr_a.out" 2>/dev/null &
+rr_a=$!
+sleep 0.5
+rr_b=$(q 2>&1 <<'SQL'
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM stellapolicy.policy_runs \gset
+SELECT stellapolicy.stella_policy_run('p3', idempotency_key => 'rr-key', evaluation_time => '2026-06-01T00:00:00Z');
+COMMIT;
+SQL
+)
+wait "$rr_a"
+check "a REPEATABLE READ request with a key another session just used gets that session's run" \
+	"$(echo "$rr_b" | grep -c '^run:'):$(grep -c '^run:' /tmp/sp_rr_a.out):$(q -c "SELECT count(*) FROM stellapolicy.policy_runs WHERE idempotency_key = 'rr-key'")" "1:1:1"
+q -c "SELECT stellapolicy.stella_policy_cancel(run_id) FROM stellapolicy.policy_runs WHERE idempotency_key = 'rr-key'" >/dev/null
+rm -f /tmp/sp_rr_a.out
 set_workers 2 || notok "workers come back"
 
 # 19. A client that holds a running run's row (a cancel in a transaction it
