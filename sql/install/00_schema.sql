@@ -80,16 +80,26 @@ CREATE FUNCTION @extschema@.tenant_held(p_tenant text)
 										 AND pg_has_role(@extschema@.acting_role(), r.oid, 'MEMBER'))))
 	$$;
 
+-- Refuse a grant or revoke of a tenant the role acting does not hold.
+CREATE FUNCTION @extschema@.tenant_require_held(p_tenant text)
+	RETURNS void
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NOT @extschema@.tenant_held(p_tenant) THEN
+		RAISE EXCEPTION 'permission denied for tenant "%"', p_tenant
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only a role that holds a tenant, or a superuser, may grant or revoke it; a new tenant is granted first by a superuser.';
+	END IF;
+END
+$$;
+
 CREATE FUNCTION @extschema@.tenant_grant(tenant text, grantee name)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
-	IF NOT @extschema@.tenant_held(tenant) THEN
-		RAISE EXCEPTION 'permission denied for tenant "%"', tenant
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'Only a role that holds a tenant, or a superuser, may grant it; a new tenant is granted first by a superuser.';
-	END IF;
+	PERFORM @extschema@.tenant_require_held(tenant);
 	IF grantee <> 'public' AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = grantee) THEN
 		RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
 	END IF;
@@ -105,11 +115,7 @@ CREATE FUNCTION @extschema@.tenant_revoke(tenant text, grantee name)
 DECLARE
 	n integer;
 BEGIN
-	IF NOT @extschema@.tenant_held(tenant) THEN
-		RAISE EXCEPTION 'permission denied for tenant "%"', tenant
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'Only a role that holds a tenant, or a superuser, may revoke it.';
-	END IF;
+	PERFORM @extschema@.tenant_require_held(tenant);
 	DELETE FROM @extschema@.tenant_access a
 	 WHERE a.tenant = tenant_revoke.tenant AND a.grantee = tenant_revoke.grantee;
 	GET DIAGNOSTICS n = ROW_COUNT;
