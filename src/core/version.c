@@ -178,6 +178,14 @@ parse_dispatch(SpScheme scheme, const char *s, SpArena *arena,
 	out->scheme = scheme;
 	out->text = s;
 
+	/*
+	 * No scheme has versions anywhere near this long; refusing longer ones
+	 * bounds the work of every parser and the depth of Maven's nested item
+	 * lists, which compare recursively.
+	 */
+	if (strlen(s) > SP_VERSION_MAX_LEN)
+		return sp_verr(eb, el, scheme, s, "longer than 256 bytes");
+
 	switch (scheme)
 	{
 		case SP_SCHEME_SEMVER:

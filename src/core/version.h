@@ -129,6 +129,9 @@ typedef struct SpVersion
  * to -1, 0 or 1; or returns -1 with a message in errbuf that names the
  * scheme and the offending version.
  */
+/* The longest version string any scheme accepts, in bytes. */
+#define SP_VERSION_MAX_LEN 256
+
 extern int	sp_version_cmp(SpScheme scheme, const char *a, const char *b,
 						   int *result, char *errbuf, size_t errlen);
 

@@ -1,7 +1,7 @@
 -- Affected-version matching through SQL: the corpus ground truth, range
 -- features one by one, distribution releases, cursors, VEX association.
 BEGIN;
-SELECT plan(56);
+SELECT plan(57);
 SET LOCAL stellapolicy.tenant = 'matching';
 
 \i test/pgtap/helpers.psql
@@ -79,6 +79,10 @@ SELECT matches(pg_temp.err($$SELECT stellapolicy.advisory_affects('T-ZERO', 'pkg
 -- Unparsable bounds refuse the advisory at ingestion.
 SELECT matches(pg_temp.err($$SELECT stellapolicy.advisory_ingest('{"id":"T-BAD","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"x"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"not a version"}]}]}]}')$$),
 	'^22023: invalid OSV document at \$\.affected\[0\]: .*invalid pep440 version "not a version"', 'an unparsable bound is an error at ingestion');
+SELECT matches(pg_temp.err(format($$SELECT stellapolicy.advisory_ingest('{"id":"T-LONG","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Maven","name":"g:a"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"%s"},{"fixed":"%s2"}]}]}]}')$$,
+		repeat('1-', 500000) || '1', repeat('1-', 500000))),
+	'^22023: invalid OSV document at \$\.affected\[0\]: .*invalid maven version ".*": longer than 256 bytes',
+	'a version of a million characters is refused (22023), not compared item by nested item');
 
 -- Cursors: a replay sees the revision a past run saw.
 SELECT stellapolicy.sbom_import('{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"zero","purl":"pkg:npm/zero@1.1.0"},{"name":"multi","purl":"pkg:npm/multi@3.0.5"}]}', 'app');
