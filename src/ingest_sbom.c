@@ -540,7 +540,8 @@ stellapolicy_sbom_import(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	/* Serialise imports of the same SBOM id (or same content) per tenant. */
-	sbom_id = given_id ? given_id : psprintf("sbom-%.16s", doc.digest + 7);
+	/* In the caller's context: it is returned after SPI_finish. */
+	sbom_id = given_id ? given_id : MemoryContextStrdup(callercxt, psprintf("sbom-%.16s", doc.digest + 7));
 	argtypes[0] = TEXTOID;
 	values[0] = sp_cstring_text(psprintf("%s\x1f%s", tenant, sbom_id));
 	rc = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))",

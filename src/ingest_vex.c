@@ -444,10 +444,12 @@ parse_bom_link(const char *ref, char **serial, int *version, char **bomref)
 	if (end == slash + 1 || v < 1 || v > PG_INT32_MAX)
 		return false;
 	hash = end;
+	if (*hash != '\0' && *hash != '#')
+		return false;			/* "urn:cdx:U/1x": not a link, nothing set */
 	*serial = psprintf("urn:uuid:%.*s", (int) (slash - p), p);
 	*version = (int) v;
 	*bomref = (*hash == '#' && hash[1] != '\0') ? pstrdup(hash + 1) : NULL;
-	return *hash == '\0' || *hash == '#';
+	return true;
 }
 
 static void
@@ -1029,7 +1031,7 @@ resolve_links(const char *tenant, const char *only_digest)
 							   "SELECT DISTINCT ON (v.statement_pk) v.tenant, v.statement_pk, c.purl, s.sbom_id "
 							   "FROM stellapolicy.vex_raw v "
 							   "JOIN stellapolicy.sbom s ON s.tenant = v.tenant AND s.serial_number = v.ref_serial "
-							   "  AND s.bom_version = v.ref_version AND s.format = 'cyclonedx' "
+							   "  AND coalesce(s.bom_version, 1) = v.ref_version AND s.format = 'cyclonedx' "
 							   "JOIN stellapolicy.component c ON c.tenant = s.tenant AND c.sbom_id = s.sbom_id "
 							   "  AND c.revision = s.revision "
 							   "  AND (c.bom_ref = v.ref_bom_ref OR (v.ref_bom_ref IS NULL AND c.is_subject)) "

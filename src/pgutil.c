@@ -53,14 +53,13 @@ sp_text_array(char **values, int n)
 static bool
 has_zone(const char *s, size_t len)
 {
-	const char *t = strchr(s, 'T');
-	const char *p;
-
 	if (s[len - 1] == 'Z' || s[len - 1] == 'z')
 		return true;
-	if (t == NULL)
-		return true;			/* not ISO-8601 date-time; let the parser judge */
-	for (p = t; *p; p++)
+	if (len <= 10)
+		return true;			/* a bare date; the caller makes it UTC */
+
+	/* After the date and its separator (T, t or a space): an offset? */
+	for (const char *p = s + 11; *p; p++)
 		if (*p == '+' || *p == '-')
 			return true;
 	return false;
@@ -105,7 +104,7 @@ sp_parse_timestamptz(const char *s, TimestampTz *out)
 
 	/* No zone designator at the end of a date-time: read it as UTC. */
 	memcpy(buf, s, len + 1);
-	if (strchr(buf, 'T') == NULL && len == 10)
+	if (len == 10)
 		strcat(buf, "T00:00:00Z");	/* a bare date is midnight UTC */
 	else if (!has_zone(buf, len))
 		strcat(buf, "Z");

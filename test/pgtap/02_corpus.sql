@@ -1,7 +1,7 @@
 -- The whole shared corpus imports, with counts verified by reading the
 -- files (jq), and importing it again changes nothing.
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 SET LOCAL stellapolicy.tenant = 'default';
 
 \i build/corpus_load.sql
@@ -120,6 +120,33 @@ SELECT results_eq(format($$SELECT v.product_ref, r.sbom_id FROM stellapolicy.vex
 	format($$VALUES ('urn:cdx:6ffac0b2-5246-4fb9-a6fe-7993041856a0/1#acme-product-2', %L)$$, :'late_id'),
 	'importing the BOM resolves exactly the statement that links to it');
 SELECT is((SELECT count(*) FROM stellapolicy.vex_statement WHERE NOT resolved), 2::bigint, 'the other two still wait');
+
+-- A BOM without "version" is version 1 (CycloneDX's default) for BOM-links;
+-- a ref that is not a well-formed BOM-link never resolves.
+SET LOCAL stellapolicy.tenant = 'links';
+SELECT stellapolicy.vex_ingest('{"bomFormat":"CycloneDX","specVersion":"1.5","vulnerabilities":[
+	{"id":"CVE-2099-0001","analysis":{"state":"not_affected","justification":"code_not_reachable"},
+	 "affects":[{"ref":"urn:cdx:11111111-2222-3333-4444-555555555555/1#lib-a"},
+				{"ref":"urn:cdx:11111111-2222-3333-4444-555555555555/1x"}]}]}') \gset
+SELECT stellapolicy.sbom_import('{"bomFormat":"CycloneDX","specVersion":"1.5","serialNumber":"urn:uuid:11111111-2222-3333-4444-555555555555",
+	"metadata":{"component":{"type":"application","name":"app","bom-ref":"app"}},
+	"components":[{"type":"library","name":"lib-a","version":"1.0.0","bom-ref":"lib-a","purl":"pkg:npm/lib-a@1.0.0"}]}', 'links-app') \gset
+SELECT results_eq($$SELECT product_ref, resolved, product_purl FROM stellapolicy.vex_statement ORDER BY product_ref COLLATE "C"$$,
+	$$VALUES ('urn:cdx:11111111-2222-3333-4444-555555555555/1#lib-a', true, 'pkg:npm/lib-a@1.0.0'),
+			 ('urn:cdx:11111111-2222-3333-4444-555555555555/1x', false, NULL::text)$$,
+	'a link to a BOM without "version" resolves as version 1; a malformed link does not');
+
+-- Date-times without a zone are UTC, whatever the separator and the
+-- session's time zone.
+SET LOCAL TimeZone = 'Pacific/Kiritimati';
+SELECT stellapolicy.advisory_ingest('{"id":"T-TZ-1","modified":"2024-01-31 12:00:00"}') \gset
+SELECT stellapolicy.advisory_ingest('{"id":"T-TZ-2","modified":"2024-01-31t12:00:00"}') \gset
+SELECT stellapolicy.advisory_ingest('{"id":"T-TZ-3","modified":"2024-01-31T12:00:00-05:00"}') \gset
+SELECT results_eq($$SELECT advisory_id, to_char(modified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM stellapolicy.advisory_raw
+	WHERE advisory_id LIKE 'T-TZ-%' ORDER BY 1$$,
+	$$VALUES ('T-TZ-1', '2024-01-31 12:00'), ('T-TZ-2', '2024-01-31 12:00'), ('T-TZ-3', '2024-01-31 17:00')$$,
+	'a date-time without a zone is UTC with a space or a lower-case t too; an offset is honoured');
+RESET TimeZone;
 
 -- KEV tags reach advisories through their aliases.
 SET LOCAL stellapolicy.tenant = 'default';
