@@ -286,10 +286,19 @@ osv_ingest_one(const SpDocument *outer, json_t *rec, SpPath *path,
 	sp_canonical_digest(rec, digest);
 	rec_text = json_dumps(rec, JSON_COMPACT);
 
-	/* Already stored with this content: nothing to do. */
+	/*
+	 * Already stored with this content: nothing to do.  Two sessions that
+	 * ingest one id at once take turns (a lock on tenant and id), so the
+	 * second sees the first's row instead of failing on the unique key.
+	 */
 	t[0] = TEXTOID;
 	t[1] = TEXTOID;
 	t[2] = TEXTOID;
+	v[0] = sp_cstring_text(psprintf("%s\x1f%s", tenant, id));
+	rc = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 29))",
+							   1, t, v, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "advisory lock failed");
 	v[0] = sp_cstring_text(tenant);
 	v[1] = sp_cstring_text(id);
 	v[2] = sp_cstring_text(digest);

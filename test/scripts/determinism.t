@@ -47,7 +47,7 @@ trap 'exit 1' INT TERM HUP
 
 # shellcheck source=test/scripts/tap.bash
 source test/scripts/tap.bash
-echo "1..16"
+echo "1..17"
 is_hash() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 
 id_of() { local b; b=$(basename "$1" .json); b=${b%.cdx}; b=${b%.spdx}; printf '%s' "$b"; }
@@ -339,6 +339,23 @@ wait "$newp_pid"
 s=0
 [[ $read_p =~ ^[0-9]+$ ]] && [ "$read_p" -gt 0 ] || s=1
 check $s "a transaction holding a new policy's first run open does not lock the other policies' findings" "$read_p"
+
+# Two sessions ingesting one new advisory record at once: the second waits
+# for the first and finds it stored, instead of failing on the unique key.
+osv_rec='{"id":"GHSA-conc-0001","modified":"2025-08-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"conc"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}'
+psql -X -q -At -d sp_det_a -c "BEGIN" -c "SELECT stellapolicy.advisory_ingest('$osv_rec')" -c "SELECT pg_sleep(2)" -c "COMMIT" > "$tmp/conc_a.out" 2>&1 &
+conc_a=$!
+for _ in $(seq 50); do
+	[ "$(sql sp_det_a -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'sp_det_a' AND query = 'SELECT pg_sleep(2)'")" = 1 ] && break
+	sleep 0.1
+done
+conc_b=$(sql sp_det_a -c "SELECT stellapolicy.advisory_ingest('$osv_rec')" 2>&1)
+wait "$conc_a"
+s=0
+[ "$(head -1 "$tmp/conc_a.out")" = 1 ] && [ "$conc_b" = 0 ] \
+	&& [ "$(sql sp_det_a -c "SELECT count(*) FROM stellapolicy.advisory_raw WHERE advisory_id = 'GHSA-conc-0001'")" = 1 ] || s=1
+check $s "the same advisory ingested by two sessions at once is stored once, and the second is told it was there" \
+	"first: $(cat "$tmp/conc_a.out")" "second: $conc_b"
 
 # The hashes and the time taken.
 echo "# hash A (first run):       ${hash_a:-none}"
