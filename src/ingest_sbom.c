@@ -18,6 +18,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "matchkey.h"
@@ -314,6 +315,9 @@ parse_spdx(SbomParse *sp)
 		SbomComponent *c;
 		json_t	   *refs;
 		const char *lic;
+
+		/* A large document is a long loop: let a cancel or timeout in. */
+		CHECK_FOR_INTERRUPTS();
 
 		if (!json_is_object(pkg))
 			sp_doc_error(sp->doc, ERRCODE_INVALID_PARAMETER_VALUE, &path,

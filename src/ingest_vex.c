@@ -22,6 +22,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "arena.h"
@@ -568,6 +569,9 @@ parse_cyclonedx_vex(VexParse *vp)
 			VexRow	   *r = new_row(vp, &path);
 			json_t	   *hit;
 
+			/* A large document is a long loop: let a cancel or timeout in. */
+			CHECK_FOR_INTERRUPTS();
+
 			r->statement_id = psprintf("vulnerabilities[%zu]", i);
 			if (json_is_string(json_object_get(vu, "bom-ref")))
 				r->statement_id = pstrdup(json_string_value(json_object_get(vu, "bom-ref")));
@@ -857,6 +861,8 @@ parse_csaf(VexParse *vp)
 				const char *pref = sp_get_string(vp->doc, e, "product_reference", &path, true);
 				const CsafProduct *inner;
 
+				CHECK_FOR_INTERRUPTS();
+
 				sp_path_key(&path, "full_product_name");
 				csaf_add(vp, &t, fpn, ctx, &path);
 				/* The component inherits the purl of the product it names. */
@@ -910,6 +916,8 @@ parse_csaf(VexParse *vp)
 				const CsafProduct *prod;
 				VexRow	   *r;
 				const char *flag;
+
+				CHECK_FOR_INTERRUPTS();
 
 				if (!json_is_string(pid))
 					sp_doc_error(vp->doc, ERRCODE_INVALID_PARAMETER_VALUE, &path,
