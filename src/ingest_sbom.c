@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/memutils.h"
 
 #include "matchkey.h"
@@ -396,6 +397,48 @@ check_sbom_id(const char *id)
 					 errmsg("invalid SBOM id: control characters are not allowed")));
 }
 
+/*
+ * SBOM tags follow the rule of advisory tags: 1 to 200 bytes of lower-case
+ * letters, digits and _.:- starting with a letter or digit; a flat array
+ * without nulls.  Policies compare them as written, so "Prod" and "prod"
+ * must not both exist.
+ */
+static void
+check_sbom_tags(Datum tags)
+{
+	ArrayType  *a = DatumGetArrayTypeP(tags);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("SBOM tags must be a one-dimensional array")));
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		const char *t;
+		size_t		len;
+		bool		ok;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("SBOM tags must not be null")));
+		t = sp_text_cstring(elems[i]);
+		len = strlen(t);
+		ok = len >= 1 && len <= 200 && (isdigit((unsigned char) t[0]) || (t[0] >= 'a' && t[0] <= 'z'));
+		for (size_t k = 1; ok && k < len; k++)
+			ok = isdigit((unsigned char) t[k]) || (t[k] >= 'a' && t[k] <= 'z') || strchr("_.:-", t[k]) != NULL;
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid SBOM tag \"%s\"", t),
+					 errdetail("A tag is 1 to 200 bytes of lower-case letters, digits and _.:- and starts with a letter or digit.")));
+	}
+}
+
 /* Build a text[] datum from the licenses of each component, as JSON text. */
 static char *
 licenses_json(SbomComponent *c)
@@ -518,6 +561,7 @@ stellapolicy_sbom_import(PG_FUNCTION_ARGS)
 		check_sbom_id(given_id);
 	}
 	tags = PG_ARGISNULL(2) ? sp_text_array(NULL, 0) : PG_GETARG_DATUM(2);
+	check_sbom_tags(tags);
 	tenant = sp_current_tenant();
 
 	/* Parse and check the whole document before touching any table. */

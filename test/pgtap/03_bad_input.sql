@@ -1,7 +1,7 @@
 -- Bad documents are refused whole: a proper SQLSTATE (never XX000), a
 -- message that says what and where (JSON path), and no row left behind.
 BEGIN;
-SELECT plan(52);
+SELECT plan(55);
 
 SET LOCAL stellapolicy.tenant = 'default';
 
@@ -126,6 +126,12 @@ SELECT matches(pg_temp.err($$SELECT stellapolicy.kev_import('{"title":"x"}')$$),
 	'^22023: invalid KEV catalogue at \$\.vulnerabilities: required field "vulnerabilities" is missing', 'KEV without vulnerabilities');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.advisory_tag_add('GHSA-x', 'KEV!')$$),
 	'^22023: invalid tag "KEV!"', 'tag with bad characters');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.sbom_import('{"bomFormat":"CycloneDX","specVersion":"1.5","components":[]}', 't-tags', ARRAY['prod', 'KEV!'])$$),
+	'^22023: invalid SBOM tag "KEV!"', 'SBOM tag with bad characters');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.sbom_import('{"bomFormat":"CycloneDX","specVersion":"1.5","components":[]}', 't-tags', ARRAY[NULL]::text[])$$),
+	'^22023: SBOM tags must not be null', 'a null SBOM tag');
+SELECT matches(pg_temp.err($$SELECT stellapolicy.sbom_import('{"bomFormat":"CycloneDX","specVersion":"1.5","components":[]}', 't-tags', '{{a},{b}}')$$),
+	'^22023: SBOM tags must be a one-dimensional array', 'SBOM tags as a two-dimensional array');
 
 SELECT is(pg_temp.rows(), 0::bigint, 'no refused document left a row behind');
 SELECT * FROM finish();
