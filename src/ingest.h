@@ -68,6 +68,8 @@ extern json_t *sp_get_object(const SpDocument *doc, json_t *obj,
 							 const char *key, SpPath *path, bool required);
 
 /* Canonical purl of a string, or an error naming the path. */
+extern const char *sp_cyclonedx_spec_version(const SpDocument *doc, json_t *root,
+											  SpPath *path);
 extern char *sp_canonical_purl_at(const SpDocument *doc, const char *purl,
 								  SpPath *path, char **type, char **ns,
 								  char **name, char **version,

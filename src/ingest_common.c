@@ -396,3 +396,22 @@ stellapolicy_canonical_json(PG_FUNCTION_ARGS)
 	sp_document_free(&doc);
 	PG_RETURN_DATUM(result);
 }
+
+/*
+ * The specVersion of a CycloneDX document, SBOM or VEX: required, and one of
+ * the versions read (1.2 to 1.6), else 0A000.
+ */
+const char *
+sp_cyclonedx_spec_version(const SpDocument *doc, json_t *root, SpPath *path)
+{
+	const char *sv = sp_get_string(doc, root, "specVersion", path, true);
+
+	if (strcmp(sv, "1.2") != 0 && strcmp(sv, "1.3") != 0 &&
+		strcmp(sv, "1.4") != 0 && strcmp(sv, "1.5") != 0 &&
+		strcmp(sv, "1.6") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unsupported CycloneDX specVersion \"%s\"", sv),
+				 errhint("CycloneDX JSON 1.2 to 1.6 is supported.")));
+	return sv;
+}

@@ -216,14 +216,7 @@ parse_cyclonedx(SbomParse *sp)
 
 	sp_path_init(&path);
 	sp->format = "cyclonedx";
-	sv = sp_get_string(sp->doc, root, "specVersion", &path, true);
-	if (strcmp(sv, "1.2") != 0 && strcmp(sv, "1.3") != 0 &&
-		strcmp(sv, "1.4") != 0 && strcmp(sv, "1.5") != 0 &&
-		strcmp(sv, "1.6") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("unsupported CycloneDX specVersion \"%s\"", sv),
-				 errhint("CycloneDX JSON 1.2 to 1.6 is supported.")));
+	sv = sp_cyclonedx_spec_version(sp->doc, root, &path);
 	sp->spec_version = sv;
 	sp->serial = sp_get_string(sp->doc, root, "serialNumber", &path, false);
 

@@ -468,6 +468,7 @@ parse_cyclonedx_vex(VexParse *vp)
 
 	sp_path_init(&path);
 	vp->format = "cyclonedx";
+	(void) sp_cyclonedx_spec_version(vp->doc, root, &path);
 	if (sp_get_string(vp->doc, root, "serialNumber", &path, false))
 		vp->document_id = pstrdup(sp_get_string(vp->doc, root, "serialNumber", &path, false));
 

@@ -1,7 +1,7 @@
 -- Bad documents are refused whole: a proper SQLSTATE (never XX000), a
 -- message that says what and where (JSON path), and no row left behind.
 BEGIN;
-SELECT plan(55);
+SELECT plan(56);
 
 SET LOCAL stellapolicy.tenant = 'default';
 
@@ -118,6 +118,9 @@ SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"document":{"csaf_
 	'^0A000: unsupported CSAF document category "csaf_base"', 'CSAF that is not VEX');
 SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"document":{"csaf_version":"2.0","category":"csaf_vex","publisher":{"name":"P"},"tracking":{"id":"T"}},"product_tree":{"full_product_names":[{"product_id":"A","name":"a"}]},"vulnerabilities":[{"cve":"CVE-1","product_status":{"fixed":["B"]}}]}')$$),
 	'^22023: invalid VEX document at \$\.vulnerabilities\[0\]\.product_status\.fixed\[0\]: product id "B" is not defined in product_tree', 'CSAF undefined product');
+
+SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"bomFormat":"CycloneDX","specVersion":"9.9","vulnerabilities":[{"id":"CVE-2099-0002","analysis":{"state":"not_affected"},"affects":[{"ref":"pkg:npm/a@1.0.0"}]}]}')$$),
+	'^0A000: unsupported CycloneDX specVersion "9.9"', 'CycloneDX VEX in an unsupported version');
 
 -- KEV and tags ----------------------------------------------------------
 SELECT matches(pg_temp.err($$SELECT stellapolicy.kev_import('{"vulnerabilities":[{"cveID":"CVE-2021-44228"},{"cveID":"not-a-cve"}]}')$$),
