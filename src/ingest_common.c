@@ -24,10 +24,30 @@
 #include "purl.h"
 #include "stellapolicy.h"
 
-/* jansson allocates through these, so its memory belongs to a context. */
+/*
+ * jansson allocates through these, so its memory belongs to a context.
+ * While a document is parsed the allocations are counted against a budget:
+ * a document of many tiny values (say 64 MB of "{}," ) takes a hundred times
+ * its size as a tree, and would otherwise run the server out of memory
+ * before any field is checked.  Past the budget jansson gets NULL, which it
+ * reports as out of memory.
+ */
+static size_t json_budget = 0;	/* 0: not parsing, no budget */
+static size_t json_used = 0;
+static bool json_over_budget = false;
+
 static void *
 json_palloc(size_t size)
 {
+	if (json_budget != 0)
+	{
+		if (size > json_budget - json_used)
+		{
+			json_over_budget = true;
+			return NULL;
+		}
+		json_used += size;
+	}
 	return MemoryContextAllocExtended(CurrentMemoryContext, size,
 									  MCXT_ALLOC_HUGE);
 }
@@ -149,7 +169,25 @@ sp_document_load(SpDocument *doc, const char *text, size_t len, const char *what
 				 errmsg("%s of %zu bytes exceeds the limit of %zu bytes", what, len, limit),
 				 errhint("Raise stellapolicy.max_document_size to accept larger documents.")));
 
-	doc->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* The parsed tree may take 32 times the text, and at least 64 MB. */
+	json_budget = Max((size_t) 64 * 1024 * 1024, len * 32);
+	json_used = 0;
+	json_over_budget = false;
+	PG_TRY();
+	{
+		doc->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	}
+	PG_FINALLY();
+	{
+		json_budget = 0;
+	}
+	PG_END_TRY();
+	if (json_over_budget)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s of %zu bytes needs more than %zu bytes of memory to parse", what, len,
+						Max((size_t) 64 * 1024 * 1024, len * 32)),
+				 errdetail("A document of many tiny values takes far more memory as a tree than as text; it was refused whole.")));
 	if (doc->root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_JSON_TEXT),

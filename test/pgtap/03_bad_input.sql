@@ -1,7 +1,7 @@
 -- Bad documents are refused whole: a proper SQLSTATE (never XX000), a
 -- message that says what and where (JSON path), and no row left behind.
 BEGIN;
-SELECT plan(56);
+SELECT plan(57);
 
 SET LOCAL stellapolicy.tenant = 'default';
 
@@ -121,6 +121,9 @@ SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"document":{"csaf_
 
 SELECT matches(pg_temp.err($$SELECT stellapolicy.vex_ingest('{"bomFormat":"CycloneDX","specVersion":"9.9","vulnerabilities":[{"id":"CVE-2099-0002","analysis":{"state":"not_affected"},"affects":[{"ref":"pkg:npm/a@1.0.0"}]}]}')$$),
 	'^0A000: unsupported CycloneDX specVersion "9.9"', 'CycloneDX VEX in an unsupported version');
+
+SELECT matches(pg_temp.err($$SELECT stellapolicy.sbom_import('{"bomFormat":"CycloneDX","specVersion":"1.5","components":[' || repeat('{},', 800000) || '{}]}')$$),
+	'^54000: SBOM of [0-9]+ bytes needs more than [0-9]+ bytes of memory to parse', 'a document of many tiny values is refused before it takes the server''s memory');
 
 -- KEV and tags ----------------------------------------------------------
 SELECT matches(pg_temp.err($$SELECT stellapolicy.kev_import('{"vulnerabilities":[{"cveID":"CVE-2021-44228"},{"cveID":"not-a-cve"}]}')$$),
