@@ -28,7 +28,10 @@ q -c "SELECT stellapolicy.advisory_ingest('$(osv GHSA-mon-1 "$pkg")'::jsonb, 'te
 wait_for "SELECT count(*) = 2 FROM stellapolicy.policy_runs WHERE mode = 'incremental' AND status = 'succeeded'" 30
 check "runs of each outcome exist: 1 succeeded and 1 failed full run of p, 1 canceled, 2 incremental" \
 	"$(q -c "SELECT string_agg(policy_id || '/' || mode || '/' || status || '=' || n, ' ' ORDER BY policy_id, mode, status) FROM (SELECT policy_id, mode, status, count(*) n FROM stellapolicy.policy_runs GROUP BY 1, 2, 3) x")" \
-	"p/full/canceled=1 p/full/failed=1 p/full/succeeded=1 p/incremental/succeeded=1 p2/full/succeeded=1 p2/incremental/succeeded=1"
+	"p/full/canceled=1 p/full/failed=1 p/full/succeeded=1 p/incremental/succeeded=1 p2/full/succeeded=1 p2/incremental/succeeded=1" \
+	|| q -c "SELECT '# ' || run_id || ' ' || mode || ' ' || status || ' snapshot=' || coalesce(inputs->>'changeSnapshot', '-')
+		|| ' scope=' || coalesce((inputs->'scope')::text, '-') FROM stellapolicy.policy_runs ORDER BY queued_at" \
+		-c "SELECT '# change ' || change_id || ' ' || kind || ' ' || key || ' xid=' || xid || ' at=' || at FROM stellapolicy.input_change ORDER BY change_id DESC LIMIT 5"
 
 # pg_stat_policy_runs against the records, row by row.
 check "pg_stat_policy_runs: every count, sum, mean, max and the latest run equal the records" \

@@ -11,8 +11,8 @@ n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { # check "description" "got" "expected"
-	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got: $2" "expected: $3"; fi
+check() { # check "description" "got" "expected"; false when it fails
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got: $2" "expected: $3"; return 1; fi
 }
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 # Wait until a query returns t (default 30 s); returns 1 on timeout.
