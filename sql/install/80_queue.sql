@@ -371,6 +371,10 @@ DECLARE
 	wait_ms integer;
 	left_ms integer;
 BEGIN
+	-- One planner at a time: two at once (launchers of an old and a new
+	-- incarnation, a planner called by hand) would each see no queued run
+	-- of a policy and each queue one.
+	PERFORM pg_advisory_xact_lock(hashtextextended('stellapolicy plan', 19));
 	FOR p IN
 		SELECT v.tenant, v.policy_id, (@extschema@.baseline_run(v.tenant, v.policy_id)).inputs
 		  FROM @extschema@.policy_version v
