@@ -421,9 +421,10 @@ check_sbom_tags(Datum tags)
 					 errmsg("SBOM tags must not be null")));
 		t = sp_text_cstring(elems[i]);
 		len = strlen(t);
-		ok = len >= 1 && len <= 200 && (isdigit((unsigned char) t[0]) || (t[0] >= 'a' && t[0] <= 'z'));
-		for (size_t k = 1; ok && k < len; k++)
-			ok = isdigit((unsigned char) t[k]) || (t[k] >= 'a' && t[k] <= 'z') || strchr("_.:-", t[k]) != NULL;
+		ok = len >= 1 && len <= 200;
+		for (size_t k = 0; ok && k < len; k++)
+			ok = isdigit((unsigned char) t[k]) || (t[k] >= 'a' && t[k] <= 'z') ||
+				(k > 0 && strchr("_.:-", t[k]) != NULL);
 		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -582,7 +583,8 @@ stellapolicy_sbom_import(PG_FUNCTION_ARGS)
 
 	/* Serialise imports of the same SBOM id (or same content) per tenant. */
 	/* In the caller's context: it is returned after SPI_finish. */
-	sbom_id = given_id ? given_id : MemoryContextStrdup(callercxt, psprintf("sbom-%.16s", doc.digest + 7));
+	sbom_id = given_id ? given_id
+		: MemoryContextStrdup(callercxt, psprintf("sbom-%.16s", doc.digest + 7));
 	argtypes[0] = TEXTOID;
 	values[0] = sp_cstring_text(psprintf("%s\x1f%s", tenant, sbom_id));
 	rc = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))",
