@@ -176,9 +176,17 @@ take_cursors(RunInput *in, MemoryContext cxt)
 													 SPI_tuptable->tupdesc, 1));
 	PopActiveSnapshot();
 
+	/*
+	 * Each holder in turn, with a heartbeat after each wait: several long
+	 * ingests in a row are not a stuck worker.
+	 */
 	input_lock_tag(&tag, in->tenant);
-	WaitForLockers(tag, ExclusiveLock, false);
-	sp_run_checkpoint();
+	for (VirtualTransactionId *h = GetLockConflicts(&tag, ExclusiveLock, NULL);
+		 VirtualTransactionIdIsValid(*h); h++)
+	{
+		(void) VirtualXactLock(*h, true);
+		sp_run_checkpoint();
+	}
 
 	PushActiveSnapshot(GetTransactionSnapshot());
 	return snapshot;
