@@ -1663,9 +1663,13 @@ static const char *delete_sql =
 "WHERE f.tenant = $1 AND f.policy_id = $2 AND f.sbom_id = u.sbom_id AND f.finding_key = u.finding_key "
 "  AND $3 IS NOT NULL AND $4 IS NOT NULL AND $5 IS NOT NULL";
 
-/* Compare (sbom, key) pairs bytewise, as the findings are sorted. */
-static int
-cmp_pair(const char *s1, const char *k1, const char *s2, const char *k2)
+/*
+ * Compare findings by (SBOM id, finding key), bytewise: the order findings
+ * are hashed, stored and merged in.
+ */
+int
+sp_finding_key_cmp(const char *s1, const char *k1,
+				   const char *s2, const char *k2)
 {
 	int			c = strcmp(s1, s2);
 
@@ -1753,7 +1757,7 @@ sp_run_write(const RunInput *in, RunOutput *out, const char *run_id)
 			else if (es == NULL)
 				c = -1;
 			else
-				c = cmp_pair(f->sbom_id, f->key, es, ek);
+				c = sp_finding_key_cmp(f->sbom_id, f->key, es, ek);
 
 			if (c < 0)
 			{

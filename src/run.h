@@ -100,6 +100,8 @@ extern void sp_env_append_json(StringInfo buf, const SpEnvEntry *env, int n,
 /* First key of the input lock (run_sql.c), as in input_write_lock() in SQL. */
 #define SP_INPUT_LOCK_KEY 1398293065
 
+extern int	sp_finding_key_cmp(const char *s1, const char *k1,
+							   const char *s2, const char *k2);
 extern void sp_env_requested(Datum env, SpEnvEntry **entries, int *n);
 extern Datum sp_env_requested_jsonb(Datum env);
 

@@ -964,8 +964,8 @@ stellapolicy_replay(PG_FUNCTION_ARGS)
 				c = 1;
 			else if (ss == NULL)
 				c = -1;
-			else if ((c = strcmp(f->sbom_id, ss)) == 0)
-				c = strcmp(f->key, sk);
+			else
+				c = sp_finding_key_cmp(f->sbom_id, f->key, ss, sk);
 
 			if (c > 0 && in.scoped &&
 				!sp_run_in_scope(&in, ss, SPI_getvalue(tt->vals[j], tt->tupdesc, 4)))

@@ -133,14 +133,6 @@ side_json(StringInfo buf, const Version *ver, const RunOutput *out)
 	appendStringInfo(buf, "%s\"(default)\": %d}}", out->nrules ? ", " : "", out->rule_hits[out->nrules]);
 }
 
-static int
-cmp_key(const RunFinding *a, const RunFinding *b)
-{
-	int			c = strcmp(a->sbom_id, b->sbom_id);
-
-	return c ? c : strcmp(a->key, b->key);
-}
-
 static void
 example(StringInfo buf, int *shown, const char *kind, const RunFinding *before,
 		const RunFinding *after)
@@ -269,7 +261,8 @@ stellapolicy_simulate(PG_FUNCTION_ARGS)
 	{
 		RunFinding *a = i < co.nfindings ? &co.findings[i] : NULL;
 		RunFinding *b = j < bo.nfindings ? &bo.findings[j] : NULL;
-		int			c = a == NULL ? 1 : b == NULL ? -1 : cmp_key(a, b);
+		int			c = a == NULL ? 1 : b == NULL ? -1 :
+			sp_finding_key_cmp(a->sbom_id, a->key, b->sbom_id, b->key);
 
 		if (c < 0)
 		{
